@@ -1,0 +1,287 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+
+/** The whole configuration. Modules receive their slice of it, frozen. */
+export interface RongheConfig {
+  /** where embedded engines keep their files (SQLite metadata, DuckDB series, ingest write-ahead log) */
+  readonly dataDir: string
+  readonly http: {
+    readonly host: string
+    /** API, console and WebSocket port; 0 picks a free one */
+    readonly port: number
+    /** largest accepted request body in bytes */
+    readonly bodyLimit: number
+  }
+  readonly mqtt: {
+    readonly enabled: boolean
+    readonly host: string
+    /** device front door (MQTT 3.1.1 and 5); 0 picks a free one */
+    readonly port: number
+    /** publishes larger than this are refused (MQTT 5 reason 0x95) */
+    readonly maxPacketBytes: number
+  }
+  readonly ingest: {
+    /** longest a sample waits for its group commit, in ms */
+    readonly groupCommitMs: number
+    /** samples written to the series store per batch */
+    readonly maxBatch: number
+    /** register unknown points on first sight from JSON/HTTP messages (Sparkplug always registers from BIRTH) */
+    readonly autoRegisterPoints: boolean
+  }
+  readonly series: {
+    /** default retention per tenant in days; a tenant may set its own */
+    readonly retentionDays: number
+  }
+  readonly security: {
+    /** the first platform admin's password; printed once and generated if absent */
+    readonly adminPassword: string | undefined
+    readonly sessionTtlMinutes: number
+  }
+  /** scale-out: PostgreSQL for metadata and series when set */
+  readonly databaseUrl: string | undefined
+  /** scale-out: NATS JetStream bus when set */
+  readonly natsUrl: string | undefined
+  /** create the demo enterprise and virtual factory on a new data directory */
+  readonly demo: boolean
+  readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' | 'silent' }
+}
+
+export const DEFAULT_CONFIG: RongheConfig = {
+  dataDir: './data',
+  http: { host: '0.0.0.0', port: 8080, bodyLimit: 4 * 1024 * 1024 },
+  mqtt: { enabled: true, host: '0.0.0.0', port: 1883, maxPacketBytes: 256 * 1024 },
+  ingest: { groupCommitMs: 5, maxBatch: 20_000, autoRegisterPoints: true },
+  series: { retentionDays: 365 * 2 },
+  security: { adminPassword: undefined, sessionTtlMinutes: 12 * 60 },
+  databaseUrl: undefined,
+  natsUrl: undefined,
+  demo: true,
+  log: { level: 'info' },
+}
+
+type Kind = 'string' | 'int' | 'bool' | 'level' | 'port'
+interface Key {
+  readonly path: readonly string[]
+  readonly env: string
+  readonly kind: Kind
+  readonly min?: number
+  readonly secret?: boolean
+}
+
+/** Every settable key, its RONGHE_* variable and its type. The same table validates file and env. */
+const KEYS: readonly Key[] = [
+  { path: ['dataDir'], env: 'RONGHE_DATA_DIR', kind: 'string' },
+  { path: ['http', 'host'], env: 'RONGHE_HTTP_HOST', kind: 'string' },
+  { path: ['http', 'port'], env: 'RONGHE_HTTP_PORT', kind: 'port' },
+  { path: ['http', 'bodyLimit'], env: 'RONGHE_HTTP_BODY_LIMIT', kind: 'int', min: 1024 },
+  { path: ['mqtt', 'enabled'], env: 'RONGHE_MQTT_ENABLED', kind: 'bool' },
+  { path: ['mqtt', 'host'], env: 'RONGHE_MQTT_HOST', kind: 'string' },
+  { path: ['mqtt', 'port'], env: 'RONGHE_MQTT_PORT', kind: 'port' },
+  { path: ['mqtt', 'maxPacketBytes'], env: 'RONGHE_MQTT_MAX_PACKET_BYTES', kind: 'int', min: 1024 },
+  { path: ['ingest', 'groupCommitMs'], env: 'RONGHE_INGEST_GROUP_COMMIT_MS', kind: 'int', min: 0 },
+  { path: ['ingest', 'maxBatch'], env: 'RONGHE_INGEST_MAX_BATCH', kind: 'int', min: 1 },
+  { path: ['ingest', 'autoRegisterPoints'], env: 'RONGHE_INGEST_AUTO_REGISTER_POINTS', kind: 'bool' },
+  { path: ['series', 'retentionDays'], env: 'RONGHE_SERIES_RETENTION_DAYS', kind: 'int', min: 1 },
+  { path: ['security', 'adminPassword'], env: 'RONGHE_ADMIN_PASSWORD', kind: 'string', secret: true },
+  { path: ['security', 'sessionTtlMinutes'], env: 'RONGHE_SESSION_TTL_MINUTES', kind: 'int', min: 1 },
+  { path: ['databaseUrl'], env: 'RONGHE_DATABASE_URL', kind: 'string', secret: true },
+  { path: ['natsUrl'], env: 'RONGHE_NATS_URL', kind: 'string' },
+  { path: ['demo'], env: 'RONGHE_DEMO', kind: 'bool' },
+  { path: ['log', 'level'], env: 'RONGHE_LOG_LEVEL', kind: 'level' },
+]
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[]
+  constructor(problems: readonly string[]) {
+    super(
+      `Ronghe cannot start: the configuration has ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`,
+    )
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+function coerce(key: Key, raw: unknown, where: string, problems: string[]): unknown {
+  const name = `${where} (${key.path.join('.')})`
+  const asText = typeof raw === 'string' ? raw.trim() : raw
+  switch (key.kind) {
+    case 'string':
+      if (typeof asText === 'string' && asText.length > 0) return asText
+      problems.push(`${name} must be a non-empty text`)
+      return undefined
+    case 'bool':
+      if (typeof asText === 'boolean') return asText
+      if (asText === 'true' || asText === '1' || asText === 'yes') return true
+      if (asText === 'false' || asText === '0' || asText === 'no') return false
+      problems.push(`${name} must be true or false, got ${JSON.stringify(raw)}`)
+      return undefined
+    case 'level':
+      if (typeof asText === 'string' && ['debug', 'info', 'warn', 'error', 'silent'].includes(asText))
+        return asText
+      problems.push(`${name} must be one of debug, info, warn, error, silent; got ${JSON.stringify(raw)}`)
+      return undefined
+    case 'int':
+    case 'port': {
+      const n =
+        typeof asText === 'number'
+          ? asText
+          : typeof asText === 'string' && /^-?\d+$/.test(asText)
+            ? Number(asText)
+            : Number.NaN
+      const min = key.kind === 'port' ? 0 : (key.min ?? Number.MIN_SAFE_INTEGER)
+      const max = key.kind === 'port' ? 65535 : Number.MAX_SAFE_INTEGER
+      if (Number.isInteger(n) && n >= min && n <= max) return n
+      problems.push(
+        key.kind === 'port'
+          ? `${name} must be a port number 0–65535 (0 = any free port), got ${JSON.stringify(raw)}`
+          : `${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`,
+      )
+      return undefined
+    }
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target
+  for (const part of path.slice(0, -1)) node = node[part] as Record<string, unknown>
+  node[path[path.length - 1] as string] = value
+}
+
+function getPath(source: unknown, path: readonly string[]): unknown {
+  let node = source
+  for (const part of path) {
+    if (node === null || typeof node !== 'object') return undefined
+    node = (node as Record<string, unknown>)[part]
+  }
+  return node
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v)
+    Object.freeze(o)
+  }
+  return o
+}
+
+/** Paths present in a file that no key knows: most likely a typo, reported rather than ignored. */
+function unknownPaths(node: unknown, prefix: string[] = []): string[] {
+  if (node === null || typeof node !== 'object' || Array.isArray(node)) return []
+  const out: string[] = []
+  for (const [k, v] of Object.entries(node)) {
+    const path = [...prefix, k]
+    const isLeaf = KEYS.some((key) => key.path.join('.') === path.join('.'))
+    const isBranch = KEYS.some((key) => key.path.join('.').startsWith(`${path.join('.')}.`))
+    if (isLeaf) continue
+    if (isBranch) out.push(...unknownPaths(v, path))
+    else out.push(path.join('.'))
+  }
+  return out
+}
+
+export interface LoadConfigOptions {
+  readonly env?: NodeJS.ProcessEnv
+  /** path of the YAML file; default `ronghe.yaml` in the working directory, used only if present */
+  readonly file?: string
+  /** programmatic overrides applied last (tests, CLI flags) */
+  readonly overrides?: DeepPartial<RongheConfig>
+}
+
+export type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] }
+
+/** defaults → ronghe.yaml (if present) → RONGHE_* environment → overrides; validated, then frozen. */
+export function loadConfig(options: LoadConfigOptions = {}): RongheConfig {
+  const env = options.env ?? process.env
+  const problems: string[] = []
+  const config = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>
+
+  const file = options.file ?? 'ronghe.yaml'
+  if (existsSync(file)) {
+    let doc: unknown
+    try {
+      doc = parseYaml(readFileSync(file, 'utf8'))
+    } catch (err) {
+      problems.push(`${file} is not valid YAML: ${(err as Error).message}`)
+    }
+    if (doc !== null && doc !== undefined && typeof doc !== 'object')
+      problems.push(`${file} must hold a mapping of keys`)
+    for (const path of unknownPaths(doc))
+      problems.push(`${file}: unknown key "${path}" (known keys: see docs/operator-guide.md)`)
+    for (const key of KEYS) {
+      const raw = getPath(doc, key.path)
+      if (raw === undefined || raw === null) continue
+      const v = coerce(key, raw, `${file}: ${key.path.join('.')}`, problems)
+      if (v !== undefined) setPath(config, key.path, v)
+    }
+  } else if (options.file !== undefined) {
+    problems.push(`configuration file ${options.file} does not exist`)
+  }
+
+  for (const key of KEYS) {
+    const raw = env[key.env]
+    if (raw === undefined || raw === '') continue
+    const v = coerce(key, raw, key.env, problems)
+    if (v !== undefined) setPath(config, key.path, v)
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('RONGHE_') && !KEYS.some((k) => k.env === name) && !IGNORED_ENV.has(name)) {
+      problems.push(`${name} is not a Ronghe setting (did you mean one of ${nearest(name)}?)`)
+    }
+  }
+
+  if (options.overrides) mergeInto(config, options.overrides as Record<string, unknown>)
+  const url = getPath(config, ['databaseUrl'])
+  if (typeof url === 'string' && !/^postgres(ql)?:\/\//.test(url)) {
+    problems.push(
+      'RONGHE_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite store)',
+    )
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  config.dataDir = resolve(config.dataDir as string)
+  return deepFreeze(config as unknown as RongheConfig)
+}
+
+/** Variables read by tests and tools, not settings. */
+const IGNORED_ENV = new Set(['RONGHE_TEST_SERVICES', 'RONGHE_TEST_CONCURRENCY', 'RONGHE_BENCH_QUICK'])
+
+function nearest(name: string): string {
+  const scored = KEYS.map((k) => ({ env: k.env, d: editDistance(name, k.env) }))
+  scored.sort((a, b) => a.d - b.d)
+  return scored
+    .slice(0, 2)
+    .map((s) => s.env)
+    .join(', ')
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost)
+    }
+    prev = row
+  }
+  return prev[b.length] ?? 0
+}
+
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(source)) {
+    if (v && typeof v === 'object' && !Array.isArray(v) && target[k] && typeof target[k] === 'object') {
+      mergeInto(target[k] as Record<string, unknown>, v as Record<string, unknown>)
+    } else if (v !== undefined) {
+      target[k] = v
+    }
+  }
+}
+
+/** The configuration as it may be logged: secrets masked. */
+export function redactedConfig(config: RongheConfig): unknown {
+  const copy = structuredClone(config) as unknown as Record<string, unknown>
+  for (const key of KEYS) {
+    if (key.secret && getPath(copy, key.path) !== undefined) setPath(copy, key.path, '***')
+  }
+  return copy
+}
