@@ -1,0 +1,2 @@
+export type * from './meta-store.ts'
+export { migrateToLatest } from './migrations.ts'
