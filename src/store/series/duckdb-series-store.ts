@@ -1,0 +1,756 @@
+import { statSync } from 'node:fs'
+import {
+  BIGINT,
+  DOUBLE,
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  type DuckDBValue,
+  LIST,
+  listValue,
+  UINTEGER,
+  UTINYINT,
+  VARCHAR,
+} from '@duckdb/node-api'
+import {
+  type PointId,
+  QUALITY_BY_CODE,
+  QUALITY_CODE,
+  type Quality,
+  type Sample,
+  type TenantId,
+  type TenantSample,
+} from '../../core/index.ts'
+import { SeriesErrors, translateEngineError } from './duckdb-series-errors.ts'
+import {
+  type BucketQuery,
+  type BucketRow,
+  type BucketRows,
+  chooseBucketMs,
+  type RangeQuery,
+  type SeriesPoints,
+  type SeriesStats,
+  type SeriesStore,
+} from './series-store.ts'
+
+/**
+ * Storage layout (why it looks like this):
+ *
+ * - `series` is a dictionary: one row per (tenant, point) with a small integer `sid`. Samples carry
+ *   only the sid, so the tenant and point strings are stored once, and tenant isolation is exact:
+ *   the same point id under two tenants is two sids.
+ * - `samples_hot` receives appends in arrival order (no index: an ART index on a billion-row table
+ *   is slow and memory-heavy). When it holds `compactAtRows` rows it is moved, sorted by (sid, ts),
+ *   into `samples_cold`. Sorted runs are what DuckDB's lightweight compression needs: constant-delta
+ *   timestamps, runs of one sid, one quality, and doubles of one signal that ALP turns into small
+ *   integers.
+ * - Queries read the view `samples_all` (cold UNION ALL hot).
+ *
+ * Idempotency is enforced on write, so the tables never hold two rows for one (sid, ts) and reads
+ * need no dedupe. The writer keeps each series' newest stored ts (`hwm`). A sample newer than it
+ * cannot exist yet and is appended directly (the common, fast path); a sample at or below it is
+ * looked up first. The FIRST write of a (tenant, point, ts) wins; later ones are dropped, within a
+ * batch and across batches. The invariant "a series has no rows, or its newest row is at hwm"
+ * also lets `latest` read one row per point instead of scanning history.
+ *
+ * Durability: every batch is one transaction. DuckDB writes the commit to its WAL and fsyncs it
+ * before COMMIT returns (seen with strace: one fsync of the .wal per commit), so a resolved append
+ * survives kill -9 and power loss; the WAL is replayed on the next open.
+ */
+
+export interface DuckdbSeriesStoreConfig {
+  /** database file; `:memory:` for a throw-away store */
+  readonly path: string
+  /** DuckDB memory_limit, e.g. '1GB' */
+  readonly memoryLimit?: string
+  /** DuckDB worker threads */
+  readonly threads?: number
+  /** move hot rows into the sorted cold table when the hot table holds this many (default 1,000,000) */
+  readonly compactAtRows?: number
+  /** background failures (a compaction that could not run); the next write retries it */
+  readonly onError?: (err: Error) => void
+}
+
+const MAX_BATCH = 100_000
+const MAX_RANGE = 100_000
+const READER_POOL = 4
+const SCHEMA_VERSION = 1
+
+interface SeriesEntry {
+  readonly sid: number
+  readonly tenant: string
+  readonly point: string
+  /** newest stored ts of the series, null when it has no rows */
+  hwm: number | null
+}
+
+/** Per-series state while one batch is classified. */
+interface BatchSeries {
+  readonly entry: SeriesEntry
+  max: number
+  readonly tsList: number[]
+  seen: Set<number> | null
+}
+
+type Row = { tenant: string; sample: Sample }
+
+export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): Promise<SeriesStore> {
+  if (typeof config.path !== 'string' || config.path === '') {
+    throw SeriesErrors.invalidQuery('config.path must be a non-empty string')
+  }
+  const compactAtRows = config.compactAtRows ?? 1_000_000
+  if (!Number.isSafeInteger(compactAtRows) || compactAtRows < 1) {
+    throw SeriesErrors.invalidQuery('config.compactAtRows must be a positive integer')
+  }
+  const options: Record<string, string> = {}
+  if (config.memoryLimit !== undefined) options['memory_limit'] = config.memoryLimit
+  if (config.threads !== undefined) options['threads'] = String(config.threads)
+
+  let instance: DuckDBInstance
+  let writer: DuckDBConnection
+  try {
+    instance = await DuckDBInstance.create(config.path, options)
+    writer = await instance.connect()
+    await createSchema(writer)
+  } catch (err) {
+    throw translateEngineError(err, 'open')
+  }
+
+  const byTenant = new Map<string, Map<string, SeriesEntry>>()
+  let nextSid = 1
+  let hotRows = 0
+  let seriesAppender: DuckDBAppender
+  let hotAppender: DuckDBAppender
+  try {
+    const series = await writer.runAndReadAll(
+      'SELECT sid, tenant, point, cold_max_ts::DOUBLE FROM series ORDER BY sid',
+    )
+    for (const [sid, tenant, point, coldMax] of series.getRows()) {
+      const entry: SeriesEntry = {
+        sid: sid as number,
+        tenant: tenant as string,
+        point: point as string,
+        hwm: coldMax as number | null,
+      }
+      tenantMap(byTenant, entry.tenant).set(entry.point, entry)
+      nextSid = Math.max(nextSid, entry.sid + 1)
+    }
+    const bySid = new Map<number, SeriesEntry>()
+    for (const m of byTenant.values()) for (const e of m.values()) bySid.set(e.sid, e)
+    const hot = await writer.runAndReadAll(
+      'SELECT sid, max(ts)::DOUBLE, count(*)::DOUBLE FROM samples_hot GROUP BY sid',
+    )
+    for (const [sid, maxTs, n] of hot.getRows()) {
+      const e = bySid.get(sid as number)
+      if (e !== undefined) e.hwm = e.hwm === null ? (maxTs as number) : Math.max(e.hwm, maxTs as number)
+      hotRows += n as number
+    }
+    seriesAppender = await writer.createAppender('series')
+    hotAppender = await writer.createAppender('samples_hot')
+  } catch (err) {
+    instance.closeSync()
+    throw translateEngineError(err, 'open')
+  }
+
+  let closed = false
+  let tail: Promise<unknown> = Promise.resolve()
+  /** Every write (append, delete, compaction, checkpoint) runs through this queue, one at a time. */
+  function enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = tail.then(job, job)
+    tail = run.catch(() => undefined)
+    return run
+  }
+
+  const idle: DuckDBConnection[] = []
+  const inflight = new Set<Promise<unknown>>()
+  /** Reads use their own connections so they run beside a write (DuckDB MVCC gives each a snapshot). */
+  function read<T>(operation: string, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (closed) return Promise.reject(SeriesErrors.closed())
+    const run = (async (): Promise<T> => {
+      let conn: DuckDBConnection | undefined
+      try {
+        conn = idle.pop() ?? (await instance.connect())
+        return await fn(conn)
+      } catch (err) {
+        throw translateEngineError(err, operation)
+      } finally {
+        if (conn !== undefined) {
+          if (!closed && idle.length < READER_POOL) idle.push(conn)
+          else conn.closeSync()
+        }
+      }
+    })()
+    // close() waits for reads in flight before it closes the engine under them
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    inflight.add(settled)
+    void settled.then(() => inflight.delete(settled))
+    return run
+  }
+
+  function lookup(tenant: string, point: string): SeriesEntry | undefined {
+    return byTenant.get(tenant)?.get(point)
+  }
+
+  async function writeBatch(rows: Row[]): Promise<void> {
+    if (rows.length === 0) return
+    if (rows.length > MAX_BATCH) throw SeriesErrors.batchTooLarge(rows.length, MAX_BATCH)
+    for (let i = 0; i < rows.length; i++) validateSample(rows[i]!, i)
+
+    // Resolve sids; new series are only published to the maps after the commit.
+    const fresh = new Map<string, Map<string, SeriesEntry>>()
+    const freshList: SeriesEntry[] = []
+    const sidBefore = nextSid
+    const state = new Map<SeriesEntry, BatchSeries>()
+    const fast: number[] = []
+    const suspect: number[] = []
+    for (let i = 0; i < rows.length; i++) {
+      const { tenant, sample } = rows[i]!
+      let entry = lookup(tenant, sample.point) ?? fresh.get(tenant)?.get(sample.point)
+      if (entry === undefined) {
+        entry = { sid: nextSid++, tenant, point: sample.point, hwm: null }
+        tenantMap(fresh, tenant).set(sample.point, entry)
+        freshList.push(entry)
+      }
+      let st = state.get(entry)
+      if (st === undefined) {
+        st = { entry, max: Number.NEGATIVE_INFINITY, tsList: [], seen: null }
+        state.set(entry, st)
+      }
+      const ts = sample.ts
+      if (st.seen === null && ts > st.max) {
+        st.max = ts
+        st.tsList.push(ts)
+      } else {
+        // Out of order inside the batch: switch this series to a set to find in-batch duplicates.
+        if (st.seen === null) st.seen = new Set(st.tsList)
+        if (st.seen.has(ts)) continue // a duplicate within the batch: the first one wins
+        st.seen.add(ts)
+        if (ts > st.max) st.max = ts
+      }
+      if (entry.hwm !== null && ts <= entry.hwm) suspect.push(i)
+      else fast.push(i)
+    }
+
+    let toWrite = fast
+    try {
+      await writer.run('BEGIN TRANSACTION')
+      if (freshList.length > 0) {
+        for (const e of freshList) {
+          seriesAppender.appendUInteger(e.sid)
+          seriesAppender.appendVarchar(e.tenant)
+          seriesAppender.appendVarchar(e.point)
+          seriesAppender.appendNull()
+          seriesAppender.endRow()
+        }
+        seriesAppender.flushSync()
+      }
+      if (suspect.length > 0) {
+        const existing = await existingKeys(rows, suspect)
+        const keep = suspect.filter((i) => {
+          const r = rows[i]!
+          const sid = lookup(r.tenant, r.sample.point)!.sid
+          return !existing.get(sid)?.has(r.sample.ts)
+        })
+        toWrite = fast.concat(keep)
+      }
+      appendRows(rows, toWrite, fresh)
+      hotAppender.flushSync()
+      await writer.run('COMMIT')
+    } catch (err) {
+      await rollback()
+      nextSid = sidBefore
+      throw translateEngineError(err, 'append')
+    }
+    for (const e of freshList) tenantMap(byTenant, e.tenant).set(e.point, e)
+    for (const st of state.values()) {
+      if (st.entry.hwm === null || st.max > st.entry.hwm) st.entry.hwm = st.max
+    }
+    hotRows += toWrite.length
+    if (hotRows >= compactAtRows) {
+      // Not awaited: the batch is durable now and its caller should not wait for the compaction.
+      enqueue(compact).catch((err: unknown) => config.onError?.(translateEngineError(err, 'compact')))
+    }
+  }
+
+  async function rollback(): Promise<void> {
+    try {
+      seriesAppender.clear()
+      hotAppender.clear()
+    } catch {
+      // an appender that failed mid-flush may refuse clear(); the rollback below still discards its rows
+    }
+    try {
+      await writer.run('ROLLBACK')
+    } catch {
+      // no transaction was open
+    }
+  }
+
+  /** (sid, ts) keys among `idx` that are already stored. */
+  async function existingKeys(rows: Row[], idx: number[]): Promise<Map<number, Set<number>>> {
+    const sids: DuckDBValue[] = []
+    const tss: DuckDBValue[] = []
+    let lo = Number.POSITIVE_INFINITY
+    let hi = Number.NEGATIVE_INFINITY
+    for (const i of idx) {
+      const r = rows[i]!
+      sids.push(lookup(r.tenant, r.sample.point)!.sid)
+      tss.push(BigInt(r.sample.ts))
+      lo = Math.min(lo, r.sample.ts)
+      hi = Math.max(hi, r.sample.ts)
+    }
+    const reader = await writer.runAndReadAll(
+      `SELECT s.sid, s.ts::DOUBLE FROM samples_all s
+       SEMI JOIN (SELECT unnest($1) AS sid, unnest($2) AS ts) k ON s.sid = k.sid AND s.ts = k.ts
+       WHERE s.ts BETWEEN ${lo} AND ${hi}`,
+      [listValue(sids), listValue(tss)],
+      [LIST(UINTEGER), LIST(BIGINT)],
+    )
+    const out = new Map<number, Set<number>>()
+    for (const [sid, ts] of reader.getRows()) {
+      let set = out.get(sid as number)
+      if (set === undefined) out.set(sid as number, (set = new Set()))
+      set.add(ts as number)
+    }
+    return out
+  }
+
+  /** Fills 2,048-row data chunks (DuckDB's vector size) and hands them to the appender. */
+  function appendRows(rows: Row[], idx: number[], fresh: Map<string, Map<string, SeriesEntry>>): void {
+    const types = [UINTEGER, BIGINT, DOUBLE, VARCHAR, UTINYINT]
+    for (let start = 0; start < idx.length; start += 2048) {
+      const n = Math.min(2048, idx.length - start)
+      const chunk = DuckDBDataChunk.create(types, n)
+      const vSid = chunk.getColumnVector(0)
+      const vTs = chunk.getColumnVector(1)
+      const vValue = chunk.getColumnVector(2)
+      const vText = chunk.getColumnVector(3)
+      const vQuality = chunk.getColumnVector(4)
+      for (let j = 0; j < n; j++) {
+        const { tenant, sample } = rows[idx[start + j]!]!
+        const entry = lookup(tenant, sample.point) ?? fresh.get(tenant)!.get(sample.point)!
+        vSid.setItem(j, entry.sid)
+        vTs.setItem(j, BigInt(sample.ts))
+        vValue.setItem(j, sample.value ?? null)
+        vText.setItem(j, sample.text ?? null)
+        vQuality.setItem(j, QUALITY_CODE[sample.quality])
+      }
+      vSid.flush()
+      vTs.flush()
+      vValue.flush()
+      vText.flush()
+      vQuality.flush()
+      hotAppender.appendDataChunk(chunk)
+    }
+  }
+
+  /** Moves the hot rows into the cold table, sorted, and records each series' newest cold ts. */
+  async function compact(): Promise<void> {
+    if (hotRows === 0) return
+    try {
+      await writer.run('BEGIN TRANSACTION')
+      await writer.run('INSERT INTO samples_cold SELECT * FROM samples_hot ORDER BY sid, ts')
+      await writer.run(
+        `UPDATE series SET cold_max_ts = greatest(coalesce(series.cold_max_ts, h.m), h.m)
+         FROM (SELECT sid, max(ts) AS m FROM samples_hot GROUP BY sid) h WHERE series.sid = h.sid`,
+      )
+      await writer.run('DELETE FROM samples_hot')
+      await writer.run('COMMIT')
+      hotRows = 0
+    } catch (err) {
+      await rollback()
+      throw err
+    }
+  }
+
+  function guardOpen(): void {
+    if (closed) throw SeriesErrors.closed()
+  }
+
+  const store: SeriesStore = {
+    capabilities: { engine: 'duckdb', compression: true, maxBatch: MAX_BATCH, maxRange: MAX_RANGE },
+
+    append(tenant: TenantId, samples: readonly Sample[]): Promise<void> {
+      return guarded(async () => {
+        validateTenant(tenant)
+        if (!Array.isArray(samples)) throw SeriesErrors.invalidSample('samples must be an array')
+        const rows = samples.map((sample) => ({ tenant: tenant as string, sample }))
+        await enqueue(() => writeBatch(rows))
+      })
+    },
+
+    appendForPlatform(input: readonly TenantSample[]): Promise<void> {
+      return guarded(async () => {
+        if (!Array.isArray(input)) throw SeriesErrors.invalidSample('rows must be an array')
+        const rows = input.map((sample, i) => {
+          if (sample === null || typeof sample !== 'object') {
+            throw SeriesErrors.invalidSample(`sample ${i} is not an object`, { index: i })
+          }
+          validateTenant(sample.tenant, i)
+          return { tenant: sample.tenant as string, sample }
+        })
+        await enqueue(() => writeBatch(rows))
+      })
+    },
+
+    range(tenant: TenantId, q: RangeQuery): Promise<SeriesPoints> {
+      return guarded(async () => {
+        validateTenant(tenant)
+        validatePoint(q.point)
+        validateSpan(q.from, q.to)
+        const limit = q.limit ?? MAX_RANGE
+        if (!Number.isSafeInteger(limit) || limit < 1) {
+          throw SeriesErrors.invalidQuery('limit must be a positive integer', { limit })
+        }
+        const order = q.order ?? 'asc'
+        if (order !== 'asc' && order !== 'desc') throw SeriesErrors.invalidQuery('order must be asc or desc')
+        const take = Math.min(limit, MAX_RANGE)
+        const entry = lookup(tenant, q.point)
+        if (entry === undefined || q.from >= q.to) return { point: q.point, samples: [], truncated: false }
+        const cols = await read('range', async (c) => {
+          const r = await c.runAndReadAll(
+            `SELECT ts::DOUBLE, value, text, quality FROM samples_all
+             WHERE sid = ${entry.sid} AND ts >= ${q.from} AND ts < ${q.to}
+             ORDER BY ts ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ${take + 1}`,
+          )
+          return r.getColumns()
+        })
+        const [ts, value, text, quality] = cols as [number[], (number | null)[], (string | null)[], number[]]
+        const n = Math.min(ts.length, take)
+        const samples: Sample[] = new Array(n)
+        for (let i = 0; i < n; i++) samples[i] = toSample(q.point, ts[i]!, value[i]!, text[i]!, quality[i]!)
+        return { point: q.point, samples, truncated: ts.length > take }
+      })
+    },
+
+    buckets(tenant: TenantId, q: BucketQuery): Promise<BucketRows> {
+      return guarded(async () => {
+        validateTenant(tenant)
+        if (!Array.isArray(q.points)) throw SeriesErrors.invalidQuery('points must be an array')
+        for (const p of q.points) validatePoint(p)
+        validateSpan(q.from, q.to)
+        const target = q.targetPoints ?? 500
+        if (!Number.isSafeInteger(target) || target < 1) {
+          throw SeriesErrors.invalidQuery('targetPoints must be a positive integer', { targetPoints: target })
+        }
+        const bucketMs = q.bucketMs ?? chooseBucketMs(q.from, q.to, target)
+        if (!Number.isSafeInteger(bucketMs) || bucketMs < 1) {
+          throw SeriesErrors.invalidQuery('bucketMs must be a positive integer', { bucketMs })
+        }
+        if ((q.to - q.from) / bucketMs > MAX_RANGE) {
+          throw SeriesErrors.invalidQuery(`more than ${MAX_RANGE} buckets per point`, { bucketMs })
+        }
+        const order = new Map<number, { point: PointId; index: number }>()
+        for (const p of q.points) {
+          const e = lookup(tenant, p)
+          if (e !== undefined && !order.has(e.sid)) order.set(e.sid, { point: p, index: order.size })
+        }
+        if (order.size === 0 || q.from >= q.to) return { bucketMs, rows: [] }
+        const B = bucketMs
+        const rows = await read('buckets', async (c) => {
+          // Bucket start = floor(ts / B) * B, written so it also floors negative ts (before 1970).
+          const r = await c.runAndReadAll(
+            `SELECT sid, (ts - (((ts % ${B}) + ${B}) % ${B}))::DOUBLE AS bucket,
+               count(value)::DOUBLE, min(value), max(value), avg(value), sum(value),
+               arg_min(value, ts), arg_max(value, ts)
+             FROM samples_all
+             WHERE sid IN (${[...order.keys()].join(',')}) AND ts >= ${q.from} AND ts < ${q.to}
+             GROUP BY sid, bucket`,
+          )
+          return r.getRows()
+        })
+        const out: (BucketRow & { index: number })[] = rows.map((r) => {
+          const o = order.get(r[0] as number)!
+          return {
+            index: o.index,
+            point: o.point,
+            ts: r[1] as number,
+            count: r[2] as number,
+            min: r[3] as number | null,
+            max: r[4] as number | null,
+            avg: r[5] as number | null,
+            sum: r[6] as number | null,
+            first: r[7] as number | null,
+            last: r[8] as number | null,
+          }
+        })
+        out.sort((a, b) => a.index - b.index || a.ts - b.ts)
+        return { bucketMs, rows: out.map(({ index: _index, ...row }) => row) }
+      })
+    },
+
+    latest(tenant: TenantId, points: readonly PointId[]): Promise<ReadonlyMap<PointId, Sample>> {
+      return guarded(async () => {
+        validateTenant(tenant)
+        if (!Array.isArray(points)) throw SeriesErrors.invalidQuery('points must be an array')
+        for (const p of points) validatePoint(p)
+        const want = new Map<number, { point: PointId; ts: number }>()
+        for (const p of points) {
+          const e = lookup(tenant, p)
+          if (e !== undefined && e.hwm !== null) want.set(e.sid, { point: p, ts: e.hwm })
+        }
+        const result = new Map<PointId, Sample>()
+        if (want.size === 0) return result
+        const sids: DuckDBValue[] = []
+        const tss: DuckDBValue[] = []
+        let lo = Number.POSITIVE_INFINITY
+        for (const [sid, w] of want) {
+          sids.push(sid)
+          tss.push(BigInt(w.ts))
+          lo = Math.min(lo, w.ts)
+        }
+        // The newest row of a series is at its hwm (see the layout note), so this reads one row per
+        // point instead of the series' whole history.
+        const rows = await read('latest', async (c) => {
+          const r = await c.runAndReadAll(
+            `SELECT s.sid, s.ts::DOUBLE, s.value, s.text, s.quality FROM samples_all s
+             SEMI JOIN (SELECT unnest($1) AS sid, unnest($2) AS ts) k ON s.sid = k.sid AND s.ts = k.ts
+             WHERE s.sid IN (${[...want.keys()].join(',')}) AND s.ts >= ${lo}`,
+            [listValue(sids), listValue(tss)],
+            [LIST(UINTEGER), LIST(BIGINT)],
+          )
+          return r.getRows()
+        })
+        for (const [sid, ts, value, text, quality] of rows) {
+          const w = want.get(sid as number)!
+          result.set(
+            w.point,
+            toSample(w.point, ts as number, value as number | null, text as string | null, quality as number),
+          )
+        }
+        return result
+      })
+    },
+
+    stats(tenant: TenantId, q: { readonly from: number; readonly to: number }): Promise<SeriesStats> {
+      return guarded(async () => {
+        validateTenant(tenant)
+        validateSpan(q.from, q.to)
+        const empty: SeriesStats = { samples: 0, points: 0, firstTs: null, lastTs: null }
+        if (!byTenant.has(tenant) || q.from >= q.to) return empty
+        const row = await read('stats', async (c) => {
+          const r = await c.runAndReadAll(
+            `SELECT count(*)::DOUBLE, count(DISTINCT sid)::DOUBLE, min(ts)::DOUBLE, max(ts)::DOUBLE
+             FROM samples_all
+             WHERE sid IN (SELECT sid FROM series WHERE tenant = $1) AND ts >= ${q.from} AND ts < ${q.to}`,
+            [tenant],
+          )
+          return r.getRows()[0]!
+        })
+        return {
+          samples: row[0] as number,
+          points: row[1] as number,
+          firstTs: row[2] as number | null,
+          lastTs: row[3] as number | null,
+        }
+      })
+    },
+
+    deleteBefore(tenant: TenantId, before: number): Promise<number> {
+      return guarded(async () => {
+        validateTenant(tenant)
+        if (!Number.isSafeInteger(before))
+          throw SeriesErrors.invalidQuery('before must be an integer epoch ms')
+        const series = byTenant.get(tenant)
+        if (series === undefined) return 0
+        return enqueue(async () => {
+          const emptied = [...series.values()].filter((e) => e.hwm !== null && e.hwm < before)
+          let deleted = 0
+          try {
+            await writer.run('BEGIN TRANSACTION')
+            for (const table of ['samples_hot', 'samples_cold']) {
+              const r = await writer.run(
+                `DELETE FROM ${table} WHERE sid IN (SELECT sid FROM series WHERE tenant = $1) AND ts < ${before}`,
+                [tenant],
+              )
+              deleted += r.rowsChanged
+              if (table === 'samples_hot') hotRows -= r.rowsChanged
+            }
+            // A series left without cold rows must not keep an old cold_max_ts, or a restart would
+            // restore an hwm above every row it still has.
+            await writer.run(
+              `UPDATE series SET cold_max_ts = NULL WHERE tenant = $1 AND cold_max_ts < ${before}`,
+              [tenant],
+            )
+            await writer.run('COMMIT')
+          } catch (err) {
+            await rollback()
+            hotRows = await countHot()
+            throw translateEngineError(err, 'deleteBefore')
+          }
+          for (const e of emptied) e.hwm = null
+          return deleted
+        })
+      })
+    },
+
+    deletePoint(tenant: TenantId, point: PointId): Promise<number> {
+      return guarded(async () => {
+        validateTenant(tenant)
+        validatePoint(point)
+        return enqueue(async () => {
+          const entry = lookup(tenant, point)
+          if (entry === undefined) return 0
+          let deleted = 0
+          try {
+            await writer.run('BEGIN TRANSACTION')
+            for (const table of ['samples_hot', 'samples_cold']) {
+              const r = await writer.run(`DELETE FROM ${table} WHERE sid = ${entry.sid}`)
+              deleted += r.rowsChanged
+              if (table === 'samples_hot') hotRows -= r.rowsChanged
+            }
+            await writer.run(`UPDATE series SET cold_max_ts = NULL WHERE sid = ${entry.sid}`)
+            await writer.run('COMMIT')
+          } catch (err) {
+            await rollback()
+            hotRows = await countHot()
+            throw translateEngineError(err, 'deletePoint')
+          }
+          entry.hwm = null
+          return deleted
+        })
+      })
+    },
+
+    sizeOnDiskForPlatform(): Promise<number> {
+      return guarded(() =>
+        enqueue(async () => {
+          try {
+            await compact()
+            await writer.run('CHECKPOINT')
+          } catch (err) {
+            throw translateEngineError(err, 'checkpoint')
+          }
+          if (config.path === ':memory:') return 0
+          return fileSize(config.path) + fileSize(`${config.path}.wal`)
+        }),
+      )
+    },
+
+    async close(): Promise<void> {
+      if (closed) return
+      closed = true
+      // a write's follow-up compaction may extend the queue while we wait, so wait until it is still
+      for (let t = tail; ; t = tail) {
+        await t
+        if (t === tail) break
+      }
+      await Promise.all([...inflight])
+      try {
+        seriesAppender.closeSync()
+        hotAppender.closeSync()
+        for (const c of idle.splice(0)) c.closeSync()
+        writer.closeSync()
+        instance.closeSync()
+      } catch (err) {
+        throw translateEngineError(err, 'close')
+      }
+    },
+  }
+
+  async function countHot(): Promise<number> {
+    try {
+      const r = await writer.runAndReadAll('SELECT count(*)::DOUBLE FROM samples_hot')
+      return r.getRows()[0]![0] as number
+    } catch {
+      return hotRows
+    }
+  }
+
+  async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+    guardOpen()
+    return fn()
+  }
+
+  return store
+}
+
+async function createSchema(c: DuckDBConnection): Promise<void> {
+  await c.run(`CREATE TABLE IF NOT EXISTS series_schema (version INTEGER NOT NULL)`)
+  const v = await c.runAndReadAll('SELECT max(version) FROM series_schema')
+  const version = v.getRows()[0]![0] as number | null
+  if (version !== null && version > SCHEMA_VERSION) {
+    throw new Error(`series store schema ${version} is newer than this code (${SCHEMA_VERSION})`)
+  }
+  await c.run(`CREATE TABLE IF NOT EXISTS series (
+    sid UINTEGER PRIMARY KEY,
+    tenant VARCHAR NOT NULL,
+    point VARCHAR NOT NULL,
+    cold_max_ts BIGINT,
+    UNIQUE (tenant, point))`)
+  for (const t of ['samples_hot', 'samples_cold']) {
+    await c.run(`CREATE TABLE IF NOT EXISTS ${t} (
+      sid UINTEGER NOT NULL,
+      ts BIGINT NOT NULL,
+      value DOUBLE,
+      text VARCHAR,
+      quality UTINYINT NOT NULL)`)
+  }
+  await c.run(`CREATE VIEW IF NOT EXISTS samples_all AS
+    SELECT * FROM samples_cold UNION ALL SELECT * FROM samples_hot`)
+  if (version === null) await c.run(`INSERT INTO series_schema VALUES (${SCHEMA_VERSION})`)
+}
+
+function tenantMap<V>(m: Map<string, Map<string, V>>, tenant: string): Map<string, V> {
+  let inner = m.get(tenant)
+  if (inner === undefined) m.set(tenant, (inner = new Map()))
+  return inner
+}
+
+function toSample(point: PointId, ts: number, value: number | null, text: string | null, q: number): Sample {
+  const quality = QUALITY_BY_CODE[q] ?? 'bad'
+  return text === null ? { point, ts, value, quality } : { point, ts, value, text, quality }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size
+  } catch {
+    return 0
+  }
+}
+
+function validateTenant(tenant: unknown, index?: number): void {
+  if (typeof tenant !== 'string' || tenant === '') {
+    throw SeriesErrors.invalidSample(
+      'tenant must be a non-empty string',
+      index === undefined ? {} : { index },
+    )
+  }
+}
+
+function validatePoint(point: unknown): void {
+  if (typeof point !== 'string' || point === '') {
+    throw SeriesErrors.invalidQuery('point must be a non-empty string', { point })
+  }
+}
+
+function validateSpan(from: unknown, to: unknown): void {
+  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) {
+    throw SeriesErrors.invalidQuery('from and to must be integer epoch ms', { from, to })
+  }
+}
+
+function validateSample(row: Row, index: number): void {
+  const s = row.sample
+  const bad = (why: string): never => {
+    throw SeriesErrors.invalidSample(`sample ${index}: ${why}`, { index })
+  }
+  if (s === null || typeof s !== 'object') bad('not an object')
+  if (typeof s.point !== 'string' || s.point === '') bad('point must be a non-empty string')
+  if (!Number.isSafeInteger(s.ts)) bad('ts must be an integer epoch ms')
+  if (
+    s.value !== null &&
+    s.value !== undefined &&
+    !(typeof s.value === 'number' && Number.isFinite(s.value))
+  ) {
+    bad('value must be a finite number or null')
+  }
+  if (s.text !== null && s.text !== undefined && typeof s.text !== 'string')
+    bad('text must be a string or null')
+  if (!Object.hasOwn(QUALITY_CODE, s.quality as Quality)) bad('quality must be good, uncertain or bad')
+}
