@@ -1,0 +1,135 @@
+import type { Kysely } from 'kysely'
+
+/**
+ * Tables of the identifiers module (handles, prefixes, templates, sequences, EPCIS events).
+ * One function so the platform's migrator can run it; idempotent (IF NOT EXISTS), SQLite dialect.
+ * Every key starts with tenant_id so the schema can be distributed later.
+ */
+export interface IdentifiersTables {
+  ident_prefixes: { prefix: string; tenant_id: string; created_at: number }
+  ident_handles: {
+    tenant_id: string
+    handle: string
+    prefix: string
+    values_json: string
+    template_id: string | null
+    template_version: number | null
+    created_at: number
+    updated_at: number
+  }
+  ident_templates: { tenant_id: string; id: string; version: number; body_json: string }
+  ident_sequences: { tenant_id: string; key: string; value: number }
+  epcis_events: {
+    seq: number | null
+    tenant_id: string
+    event_id: string
+    event_type: string
+    event_time: number
+    record_time: number
+    action: string | null
+    biz_step: string | null
+    disposition: string | null
+    read_point: string | null
+    biz_location: string | null
+    body_json: string
+    visibility_json: string | null
+  }
+  epcis_event_ids: { tenant_id: string; seq: number; role: string; id: string }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the platform's database type is a superset of ours
+export async function migrateIdentifiers(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('ident_prefixes')
+    .ifNotExists()
+    .addColumn('prefix', 'text', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'integer', (c) => c.notNull())
+    .execute()
+  await db.schema
+    .createIndex('ident_prefixes_tenant')
+    .ifNotExists()
+    .on('ident_prefixes')
+    .columns(['tenant_id', 'prefix'])
+    .execute()
+  await db.schema
+    .createTable('ident_handles')
+    .ifNotExists()
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('handle', 'text', (c) => c.notNull())
+    .addColumn('prefix', 'text', (c) => c.notNull())
+    .addColumn('values_json', 'text', (c) => c.notNull())
+    .addColumn('template_id', 'text')
+    .addColumn('template_version', 'integer')
+    .addColumn('created_at', 'integer', (c) => c.notNull())
+    .addColumn('updated_at', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('ident_handles_pk', ['tenant_id', 'handle'])
+    .execute()
+  await db.schema
+    .createTable('ident_templates')
+    .ifNotExists()
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('id', 'text', (c) => c.notNull())
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('body_json', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('ident_templates_pk', ['tenant_id', 'id', 'version'])
+    .execute()
+  await db.schema
+    .createTable('ident_sequences')
+    .ifNotExists()
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('key', 'text', (c) => c.notNull())
+    .addColumn('value', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('ident_sequences_pk', ['tenant_id', 'key'])
+    .execute()
+  await db.schema
+    .createTable('epcis_events')
+    .ifNotExists()
+    .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('event_id', 'text', (c) => c.notNull())
+    .addColumn('event_type', 'text', (c) => c.notNull())
+    .addColumn('event_time', 'integer', (c) => c.notNull())
+    .addColumn('record_time', 'integer', (c) => c.notNull())
+    .addColumn('action', 'text')
+    .addColumn('biz_step', 'text')
+    .addColumn('disposition', 'text')
+    .addColumn('read_point', 'text')
+    .addColumn('biz_location', 'text')
+    .addColumn('body_json', 'text', (c) => c.notNull())
+    .addColumn('visibility_json', 'text')
+    .execute()
+  await db.schema
+    .createIndex('epcis_events_tenant_event_id')
+    .ifNotExists()
+    .unique()
+    .on('epcis_events')
+    .columns(['tenant_id', 'event_id'])
+    .execute()
+  await db.schema
+    .createIndex('epcis_events_tenant_time')
+    .ifNotExists()
+    .on('epcis_events')
+    .columns(['tenant_id', 'event_time', 'seq'])
+    .execute()
+  await db.schema
+    .createTable('epcis_event_ids')
+    .ifNotExists()
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('role', 'text', (c) => c.notNull())
+    .addColumn('id', 'text', (c) => c.notNull())
+    .execute()
+  await db.schema
+    .createIndex('epcis_event_ids_id')
+    .ifNotExists()
+    .on('epcis_event_ids')
+    .columns(['id', 'tenant_id', 'seq'])
+    .execute()
+  await db.schema
+    .createIndex('epcis_event_ids_seq')
+    .ifNotExists()
+    .on('epcis_event_ids')
+    .columns(['seq'])
+    .execute()
+}

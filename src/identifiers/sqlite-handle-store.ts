@@ -1,0 +1,217 @@
+import type { Kysely } from 'kysely'
+import type { TenantId } from '../core/index.ts'
+import type { HandleRecord, HandleStore, PrefixRecord, PutResult } from './handle-store.ts'
+import { prefixAncestry } from './handle-syntax.ts'
+import type { HandleValue } from './handle-values.ts'
+import type { IdentifiersTables } from './identifiers-migrations.ts'
+import { IdentErrors } from './identifiers-errors.ts'
+import type { MetadataTemplate } from './templates.ts'
+
+/**
+ * HandleStore on SQLite through Kysely. The caller owns the Kysely instance and runs
+ * `migrateIdentifiers(db)` first; this factory does no I/O.
+ * Values are stored as one JSON column: a resolution is then one primary-key read.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: accepts the platform's wider database type
+export function createSqliteHandleStore(anyDb: Kysely<any>): HandleStore {
+  const db = anyDb as Kysely<IdentifiersTables>
+
+  const toRecord = (r: IdentifiersTables['ident_handles']): HandleRecord => ({
+    handle: r.handle,
+    prefix: r.prefix,
+    values: JSON.parse(r.values_json) as HandleValue[],
+    ...(r.template_id !== null && r.template_version !== null
+      ? { template: { id: r.template_id, version: r.template_version } }
+      : {}),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  })
+
+  const toPrefix = (r: IdentifiersTables['ident_prefixes']): PrefixRecord => ({
+    prefix: r.prefix,
+    tenant: r.tenant_id as TenantId,
+    createdAt: r.created_at,
+  })
+
+  async function putOne(
+    trx: Kysely<IdentifiersTables>,
+    tenant: TenantId,
+    rec: HandleRecord,
+    overwrite: boolean,
+  ): Promise<PutResult> {
+    const existing = await trx
+      .selectFrom('ident_handles')
+      .select(['created_at'])
+      .where('tenant_id', '=', tenant)
+      .where('handle', '=', rec.handle)
+      .executeTakeFirst()
+    const row = {
+      tenant_id: tenant as string,
+      handle: rec.handle,
+      prefix: rec.prefix,
+      values_json: JSON.stringify(rec.values),
+      template_id: rec.template?.id ?? null,
+      template_version: rec.template?.version ?? null,
+      created_at: existing?.created_at ?? rec.createdAt,
+      updated_at: rec.updatedAt,
+    }
+    if (existing !== undefined) {
+      if (!overwrite) throw IdentErrors.handleExists(rec.handle)
+      await trx
+        .updateTable('ident_handles')
+        .set({
+          values_json: row.values_json,
+          template_id: row.template_id,
+          template_version: row.template_version,
+          updated_at: row.updated_at,
+        })
+        .where('tenant_id', '=', tenant)
+        .where('handle', '=', rec.handle)
+        .execute()
+      return { handle: rec.handle, created: false }
+    }
+    await trx.insertInto('ident_handles').values(row).execute()
+    return { handle: rec.handle, created: true }
+  }
+
+  return {
+    async homePrefix(tenant, prefix, now) {
+      const existing = await db
+        .selectFrom('ident_prefixes')
+        .selectAll()
+        .where('prefix', '=', prefix)
+        .executeTakeFirst()
+      if (existing !== undefined) throw IdentErrors.prefixExists(prefix)
+      await db.insertInto('ident_prefixes').values({ prefix, tenant_id: tenant, created_at: now }).execute()
+      return { prefix, tenant, createdAt: now }
+    },
+    async unhomePrefix(tenant, prefix) {
+      const r = await db
+        .deleteFrom('ident_prefixes')
+        .where('prefix', '=', prefix)
+        .where('tenant_id', '=', tenant)
+        .executeTakeFirst()
+      return Number(r.numDeletedRows) > 0
+    },
+    async listPrefixes(tenant) {
+      const rows = await db
+        .selectFrom('ident_prefixes')
+        .selectAll()
+        .where('tenant_id', '=', tenant)
+        .orderBy('prefix')
+        .execute()
+      return rows.map(toPrefix)
+    },
+    async findHomedPrefixForPlatform(prefix) {
+      const candidates = prefixAncestry(prefix)
+      const rows = await db
+        .selectFrom('ident_prefixes')
+        .selectAll()
+        .where('prefix', 'in', candidates)
+        .execute()
+      if (rows.length === 0) return null
+      rows.sort((a, b) => b.prefix.length - a.prefix.length)
+      return toPrefix(rows[0]!)
+    },
+    async getHandle(tenant, handle) {
+      const r = await db
+        .selectFrom('ident_handles')
+        .selectAll()
+        .where('tenant_id', '=', tenant)
+        .where('handle', '=', handle)
+        .executeTakeFirst()
+      return r === undefined ? null : toRecord(r)
+    },
+    async putHandle(tenant, record, opts) {
+      return db.transaction().execute((trx) => putOne(trx, tenant, record, opts.overwrite))
+    },
+    async putHandles(tenant, records, opts) {
+      return db.transaction().execute(async (trx) => {
+        const out: ({ ok: true; result: PutResult } | { ok: false; handle: string; code: string })[] = []
+        for (const rec of records) {
+          try {
+            out.push({ ok: true, result: await putOne(trx, tenant, rec, opts.overwrite) })
+          } catch (err) {
+            if (
+              err instanceof Error &&
+              'code' in err &&
+              typeof err.code === 'string' &&
+              err.code.startsWith('IDENT_')
+            )
+              out.push({ ok: false, handle: rec.handle, code: err.code })
+            else throw err
+          }
+        }
+        return out
+      })
+    },
+    async deleteHandle(tenant, handle) {
+      const r = await db
+        .deleteFrom('ident_handles')
+        .where('tenant_id', '=', tenant)
+        .where('handle', '=', handle)
+        .executeTakeFirst()
+      return Number(r.numDeletedRows) > 0
+    },
+    async listHandles(tenant, q) {
+      let query = db
+        .selectFrom('ident_handles')
+        .selectAll()
+        .where('tenant_id', '=', tenant)
+        .where('prefix', '=', q.prefix)
+        .orderBy('handle')
+        .limit(q.limit)
+      if (q.after !== undefined) query = query.where('handle', '>', q.after)
+      return (await query.execute()).map(toRecord)
+    },
+    async putTemplate(tenant, template) {
+      await db
+        .insertInto('ident_templates')
+        .values({
+          tenant_id: tenant,
+          id: template.id,
+          version: template.version,
+          body_json: JSON.stringify(template),
+        })
+        .onConflict((oc) =>
+          oc.columns(['tenant_id', 'id', 'version']).doUpdateSet({ body_json: JSON.stringify(template) }),
+        )
+        .execute()
+    },
+    async getTemplate(tenant, id, version) {
+      let q = db
+        .selectFrom('ident_templates')
+        .select(['body_json'])
+        .where('tenant_id', '=', tenant)
+        .where('id', '=', id)
+      q = version === undefined ? q.orderBy('version', 'desc').limit(1) : q.where('version', '=', version)
+      const r = await q.executeTakeFirst()
+      return r === undefined ? null : (JSON.parse(r.body_json) as MetadataTemplate)
+    },
+    async listTemplates(tenant) {
+      const rows = await db
+        .selectFrom('ident_templates')
+        .select(['body_json'])
+        .where('tenant_id', '=', tenant)
+        .orderBy('id')
+        .orderBy('version')
+        .execute()
+      return rows.map((r) => JSON.parse(r.body_json) as MetadataTemplate)
+    },
+    async nextSequence(tenant, key, count) {
+      return db.transaction().execute(async (trx) => {
+        const r = await trx
+          .insertInto('ident_sequences')
+          .values({ tenant_id: tenant, key, value: count })
+          .onConflict((oc) =>
+            oc
+              .columns(['tenant_id', 'key'])
+              .doUpdateSet((eb) => ({ value: eb('ident_sequences.value', '+', count) })),
+          )
+          .returning('value')
+          .executeTakeFirstOrThrow()
+        return r.value - count + 1
+      })
+    },
+  }
+}
