@@ -1,0 +1,52 @@
+import { CoreErrors, type Role } from '../core/index.ts'
+
+/**
+ * What each role may do. A permission is `area:verb`. Deny by default: anything not listed is refused.
+ * Roles are cumulative: each includes the one below it.
+ */
+export type Permission =
+  | 'tenant:read'
+  | 'tenant:write'
+  | 'tenant:create'
+  | 'user:read'
+  | 'user:write'
+  | 'apikey:write'
+  | 'asset:read'
+  | 'asset:write'
+  | 'device:read'
+  | 'device:write'
+  | 'credential:write'
+  | 'point:read'
+  | 'point:write'
+  | 'series:read'
+  | 'series:write'
+  | 'audit:read'
+
+const VIEWER: readonly Permission[] = ['tenant:read', 'asset:read', 'device:read', 'point:read', 'series:read']
+const OPERATOR: readonly Permission[] = [...VIEWER]
+const ENGINEER: readonly Permission[] = [...OPERATOR, 'asset:write', 'device:write', 'point:write', 'series:write', 'credential:write']
+const ENTERPRISE_ADMIN: readonly Permission[] = [...ENGINEER, 'tenant:write', 'user:read', 'user:write', 'apikey:write', 'audit:read']
+const PLATFORM_ADMIN: readonly Permission[] = [...ENTERPRISE_ADMIN, 'tenant:create']
+
+const GRANTS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
+  viewer: new Set(VIEWER),
+  operator: new Set(OPERATOR),
+  engineer: new Set(ENGINEER),
+  enterprise_admin: new Set(ENTERPRISE_ADMIN),
+  platform_admin: new Set(PLATFORM_ADMIN),
+}
+
+export function can(role: Role, permission: Permission): boolean {
+  return GRANTS[role]?.has(permission) ?? false
+}
+
+export function assertCan(role: Role, permission: Permission): void {
+  if (!can(role, permission)) throw CoreErrors.forbidden(`the ${role} role may not ${permission.replace(':', ' ')}`)
+}
+
+const RANK: Readonly<Record<Role, number>> = { viewer: 0, operator: 1, engineer: 2, enterprise_admin: 3, platform_admin: 4 }
+
+/** A user may hand out only roles at or below their own, and only a platform admin makes platform admins. */
+export function mayGrant(granter: Role, role: Role): boolean {
+  return RANK[role] <= RANK[granter] && (role !== 'platform_admin' || granter === 'platform_admin')
+}
