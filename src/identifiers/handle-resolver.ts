@@ -41,7 +41,7 @@ export interface ResolveOptions {
 export type FetchLike = (
   url: string,
   init: { method: string; headers: Record<string, string>; signal?: AbortSignal },
-) => Promise<{ status: number; json(): Promise<unknown> }>
+) => Promise<{ status: number; headers: { get(name: string): string | null }; json(): Promise<unknown> }>
 
 export interface ResolverCacheOptions {
   /** cap on positive caching, seconds (default 86400) */
@@ -102,6 +102,8 @@ interface Entry {
 
 type Fresh =
   | { kind: 'answer'; entry: Entry }
+  /** the upstream itself served a stale answer: usable, never cached as fresh */
+  | { kind: 'stale'; entry: Entry }
   | { kind: 'error'; code: number; message: string; upstream?: string; upstreamFailed: boolean }
 
 export function createHandleResolver(deps: HandleResolverDeps): HandleResolver {
@@ -204,12 +206,15 @@ export function createHandleResolver(deps: HandleResolverDeps): HandleResolver {
         headers: { accept: 'application/json', [HOPS_HEADER]: String(hops + 1) },
         signal: AbortSignal.timeout(timeoutMs),
       })
-      const body = (await res.json()) as { responseCode?: unknown; values?: unknown }
+      const body = (await res.json()) as { responseCode?: unknown; values?: unknown; message?: unknown }
       const after = clock.now()
       if (body.responseCode === 1 && Array.isArray(body.values)) {
         const values = body.values.map(fromJsonValue)
         if (values.some((v) => v === null)) throw new Error('malformed value in upstream answer')
-        return { kind: 'answer', entry: positive(values as HandleValue[], 'remote', after, deleg.baseUrl) }
+        const entry = positive(values as HandleValue[], 'remote', after, deleg.baseUrl)
+        // an upstream serving stale is failing behind it: do not restart the TTL clock on its answer
+        if (/^\s*110\b/.test(res.headers.get('warning') ?? '')) return { kind: 'stale', entry }
+        return { kind: 'answer', entry }
       }
       if (body.responseCode === 100)
         return { kind: 'answer', entry: negative('remote', after, deleg.baseUrl) }
@@ -217,7 +222,7 @@ export function createHandleResolver(deps: HandleResolverDeps): HandleResolver {
       return {
         kind: 'error',
         code,
-        message: `upstream ${deleg.baseUrl} answered responseCode ${code} (HTTP ${res.status})`,
+        message: `upstream ${deleg.baseUrl} answered responseCode ${code} (HTTP ${res.status})${typeof body.message === 'string' ? `: ${body.message}` : ''}`,
         upstream: deleg.baseUrl,
         upstreamFailed:
           code === HandleResponseCode.error || code === HandleResponseCode.serverTooBusy || res.status >= 500,
@@ -292,12 +297,16 @@ export function createHandleResolver(deps: HandleResolverDeps): HandleResolver {
         remember(key, fresh.entry)
         return answer(key, fresh.entry, fresh.entry.source, opts)
       }
-      if (fresh.upstreamFailed) {
+      if (fresh.kind === 'stale' || fresh.upstreamFailed) {
         st.upstreamFailures++
         const old = cache.get(key)
         if (old !== undefined && old.code === 1 && clock.now() < old.staleUntil) {
           st.staleServed++
           return answer(key, old, 'stale', opts)
+        }
+        if (fresh.kind === 'stale') {
+          st.staleServed++
+          return answer(key, fresh.entry, 'stale', opts)
         }
       }
       return {
