@@ -24,7 +24,15 @@ import type {
   SampleValue,
   StateRule,
 } from './rule-types.ts'
-import { type EwmaBaseline, KOfN, median, newBaseline, scoreAndLearn, theilSen } from './statistics.ts'
+import {
+  type EwmaBaseline,
+  KOfN,
+  learnSample,
+  median,
+  newBaseline,
+  scoreSample,
+  theilSen,
+} from './statistics.ts'
 
 export interface ActiveCondition {
   readonly conditionId: string
@@ -187,10 +195,12 @@ function validate(rule: RuleDefinition): void {
       const ck = rule.clearK ?? 0
       check(Number.isInteger(ck) && ck >= 0 && ck < k, rule, 'clearK', 'clearK must be an integer 0…k−1')
       check(
-        Number.isInteger(rule.warmupSamples ?? 60) && (rule.warmupSamples ?? 60) >= 2,
+        Number.isInteger(rule.warmupSamples ?? 60) &&
+          (rule.warmupSamples ?? 60) >= 2 &&
+          (rule.warmupSamples ?? 60) <= 100_000,
         rule,
         'warmupSamples',
-        'warm-up must be ≥ 2 samples',
+        'warm-up must be 2…100000 samples',
       )
       break
     }
@@ -621,7 +631,6 @@ export function createRuleEngine(options: RuleEngineOptions = {}): RuleEngine {
       clip: rule.sensitivity ?? 4,
       lambda: rule.driftLambda ?? 0.1,
       minScale: rule.minScale ?? 1e-9,
-      frozen: false,
     }
     const zLimit = rule.sensitivity ?? 4
     // an EWMA of independent z-scores has σ = √(λ/(2−λ)): scale the same sensitivity to it
@@ -653,11 +662,11 @@ export function createRuleEngine(options: RuleEngineOptions = {}): RuleEngine {
           b = newBaseline()
           baselines.set(state, b)
         }
-        const warm = b.count >= opts.warmup
         const mean = b.mean
-        opts.frozen = cond.active
-        const s = scoreAndLearn(b, v, opts)
-        const flagged = warm && (beyond(s.z, zLimit) || beyond(s.zSmoothed, driftLimit))
+        const s = scoreSample(b, v, opts)
+        const flagged = s.warm && (beyond(s.z, zLimit) || beyond(s.zSmoothed, driftLimit))
+        // learn only from samples that look normal, and not at all while the alarm stands
+        if (!flagged && !cond.active) learnSample(b, v, opts)
         const count = window.push(flagged)
         cond.value = v
         cond.details = { z: s.z, zSmoothed: s.zSmoothed, mean, sigma: s.sigma, state, flagged: count }

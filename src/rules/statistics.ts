@@ -13,55 +13,75 @@ export interface EwmaBaseline {
   absDev: number
   /** EWMA of the robust z-scores (drift statistic) */
   zSmoothed: number
+  /** warm-up samples, until the baseline is seeded from their median and MAD */
+  warmup: number[] | null
 }
 
 export function newBaseline(): EwmaBaseline {
-  return { count: 0, mean: 0, absDev: 0, zSmoothed: 0 }
+  return { count: 0, mean: 0, absDev: 0, zSmoothed: 0, warmup: [] }
+}
+
+export interface BaselineOptions {
+  /** learning rate per sample after warm-up */
+  readonly alpha: number
+  /** samples before the baseline is seeded and may flag anything */
+  readonly warmup: number
+  /** learning uses residuals clipped to ±clip·σ (Huber-style) */
+  readonly clip: number
+  /** smoothing of the drift statistic */
+  readonly lambda: number
+  readonly minScale: number
 }
 
 export interface BaselineScore {
-  /** robust z-score of this sample against the baseline before it was updated */
+  /** false during warm-up: z is then 0 and must not be used */
+  readonly warm: boolean
+  /** robust z-score of this sample against the baseline */
   readonly z: number
   /** EWMA of z (clipped), including this sample */
   readonly zSmoothed: number
   readonly sigma: number
 }
 
-/**
- * Scores `x` against the baseline, then learns from it. During warm-up the baseline uses plain running
- * averages (alpha = 1/count) so it converges quickly. Afterwards it learns with `alpha` from a value
- * clipped to mean ± clip·σ (a Huber-style update), so one spike cannot drag the baseline, and it stops
- * learning entirely while `frozen` (an alarm is active) so a fault is not absorbed as the new normal.
- */
-export function scoreAndLearn(
-  b: EwmaBaseline,
-  x: number,
-  opts: { alpha: number; warmup: number; clip: number; lambda: number; minScale: number; frozen: boolean },
-): BaselineScore {
-  const sigma = Math.max(b.absDev * MAD_TO_SIGMA, opts.minScale)
-  const z = b.count === 0 ? 0 : (x - b.mean) / sigma
-  const warm = b.count >= opts.warmup
+export function sigmaOf(b: EwmaBaseline, minScale: number): number {
+  return Math.max(b.absDev * MAD_TO_SIGMA, minScale)
+}
+
+/** Scores `x` against the baseline and updates the drift statistic (not the baseline). */
+export function scoreSample(b: EwmaBaseline, x: number, opts: BaselineOptions): BaselineScore {
+  const sigma = sigmaOf(b, opts.minScale)
+  if (b.warmup !== null) return { warm: false, z: 0, zSmoothed: 0, sigma }
+  const z = (x - b.mean) / sigma
   // the drift statistic smooths z clipped to ±clip: spikes are the instant test's job, and one
   // spike must not keep the drift statistic high for dozens of samples
   const zc = Math.max(-opts.clip, Math.min(opts.clip, z))
-  const zSmoothed = warm ? opts.lambda * zc + (1 - opts.lambda) * b.zSmoothed : 0
-  if (warm) b.zSmoothed = zSmoothed
-  if (!opts.frozen) {
-    if (!warm) {
-      b.count++
-      const a = 1 / b.count
-      const dev = Math.abs(x - b.mean)
-      b.mean += a * (x - b.mean)
-      b.absDev = b.count === 1 ? 0 : b.absDev + a * (dev - b.absDev)
-    } else {
-      b.count++
-      const limit = opts.clip * sigma
-      const r = Math.max(-limit, Math.min(limit, x - b.mean))
-      b.mean += opts.alpha * r
-      b.absDev += opts.alpha * (Math.abs(r) - b.absDev)
-    }
+  b.zSmoothed = opts.lambda * zc + (1 - opts.lambda) * b.zSmoothed
+  return { warm: true, z, zSmoothed: b.zSmoothed, sigma }
+}
+
+/**
+ * Learns from `x`. Warm-up samples are kept and, when there are enough, seed the baseline with their
+ * median and median absolute deviation, so a wild value during warm-up cannot skew it. Afterwards the
+ * baseline moves with `alpha` towards a residual clipped to ±clip·σ. Callers do not learn from samples
+ * they flagged, so a fault is never absorbed as the new normal.
+ */
+export function learnSample(b: EwmaBaseline, x: number, opts: BaselineOptions): void {
+  b.count++
+  if (b.warmup !== null) {
+    b.warmup.push(x)
+    if (b.warmup.length < opts.warmup) return
+    const m = median(b.warmup.slice())
+    const mad = median(b.warmup.map((v) => Math.abs(v - m)))
+    b.mean = m
+    // MAD·1.4826 estimates σ; store it as the mean absolute deviation that gives the same σ
+    b.absDev = (mad * 1.4826) / MAD_TO_SIGMA
+    b.warmup = null
+    return
   }
-  return { z, zSmoothed, sigma }
+  const limit = opts.clip * sigmaOf(b, opts.minScale)
+  const r = Math.max(-limit, Math.min(limit, x - b.mean))
+  b.mean += opts.alpha * r
+  b.absDev += opts.alpha * (Math.abs(r) - b.absDev)
 }
 
 /** The last n booleans, counting the true ones. */
