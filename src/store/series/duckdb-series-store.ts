@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
 import {
   BIGINT,
   DOUBLE,
@@ -16,13 +17,14 @@ import {
 import {
   type PointId,
   QUALITY_BY_CODE,
+  RongheError,
   QUALITY_CODE,
   type Quality,
   type Sample,
   type TenantId,
   type TenantSample,
 } from '../../core/index.ts'
-import { SeriesErrors, translateEngineError } from './duckdb-series-errors.ts'
+import { SeriesErrorCodes, SeriesErrors, translateEngineError } from './duckdb-series-errors.ts'
 import {
   type BucketQuery,
   type BucketRow,
@@ -77,6 +79,12 @@ const MAX_RANGE = 100_000
 const READER_POOL = 4
 const SCHEMA_VERSION = 1
 
+/**
+ * Files open in this process. DuckDB's file lock is a POSIX lock, which stops other processes but
+ * not a second instance in the same process — and two instances writing one file corrupt it.
+ */
+const openPaths = new Set<string>()
+
 interface SeriesEntry {
   readonly sid: number
   readonly tenant: string
@@ -107,13 +115,38 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
   if (config.memoryLimit !== undefined) options['memory_limit'] = config.memoryLimit
   if (config.threads !== undefined) options['threads'] = String(config.threads)
 
+  const lockKey = config.path === ':memory:' ? null : resolve(config.path)
+  if (lockKey !== null) {
+    if (openPaths.has(lockKey)) {
+      throw new RongheError(
+        SeriesErrorCodes.locked,
+        'the series store file is already open in this process',
+        {
+          status: 503,
+          details: { path: config.path },
+        },
+      )
+    }
+    openPaths.add(lockKey)
+  }
+  const unlock = (): void => {
+    if (lockKey !== null) openPaths.delete(lockKey)
+  }
+
   let instance: DuckDBInstance
   let writer: DuckDBConnection
   try {
     instance = await DuckDBInstance.create(config.path, options)
+  } catch (err) {
+    unlock()
+    throw translateEngineError(err, 'open')
+  }
+  try {
     writer = await instance.connect()
     await createSchema(writer)
   } catch (err) {
+    instance.closeSync()
+    unlock()
     throw translateEngineError(err, 'open')
   }
 
@@ -150,6 +183,7 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
     hotAppender = await writer.createAppender('samples_hot')
   } catch (err) {
     instance.closeSync()
+    unlock()
     throw translateEngineError(err, 'open')
   }
 
@@ -313,7 +347,10 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
     const out = new Map<number, Set<number>>()
     for (const [sid, ts] of reader.getRows()) {
       let set = out.get(sid as number)
-      if (set === undefined) out.set(sid as number, (set = new Set()))
+      if (set === undefined) {
+        set = new Set()
+        out.set(sid as number, set)
+      }
       set.add(ts as number)
     }
     return out
@@ -419,7 +456,13 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
           )
           return r.getColumns()
         })
-        const [ts, value, text, quality] = cols as [number[], (number | null)[], (string | null)[], number[]]
+        // A result without rows has no chunks, and then no columns either.
+        const [ts = [], value = [], text = [], quality = []] = cols as [
+          number[]?,
+          (number | null)[]?,
+          (string | null)[]?,
+          number[]?,
+        ]
         const n = Math.min(ts.length, take)
         const samples: Sample[] = new Array(n)
         for (let i = 0; i < n; i++) samples[i] = toSample(q.point, ts[i]!, value[i]!, text[i]!, quality[i]!)
@@ -648,6 +691,8 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
         instance.closeSync()
       } catch (err) {
         throw translateEngineError(err, 'close')
+      } finally {
+        unlock()
       }
     },
   }
@@ -697,7 +742,10 @@ async function createSchema(c: DuckDBConnection): Promise<void> {
 
 function tenantMap<V>(m: Map<string, Map<string, V>>, tenant: string): Map<string, V> {
   let inner = m.get(tenant)
-  if (inner === undefined) m.set(tenant, (inner = new Map()))
+  if (inner === undefined) {
+    inner = new Map()
+    m.set(tenant, inner)
+  }
   return inner
 }
 
