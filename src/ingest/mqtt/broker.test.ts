@@ -568,6 +568,74 @@ describe('MQTT broker: wills and keep-alive', () => {
     raw.destroy()
   })
 
+  it('delays a v5 will by willDelayInterval and drops it when the session resumes in time', async () => {
+    const clock = new ManualClock()
+    const h = await start({}, { clock, sweepIntervalMs: 60_000 })
+    const connect = {
+      clientId: 'delayed',
+      protocolVersion: 5 as const,
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+      will: {
+        topic: 'wills/delayed',
+        payload: Buffer.from('late'),
+        qos: 0 as const,
+        retain: false,
+        properties: { willDelayInterval: 30 },
+      },
+    }
+    const { client: a } = await connectRaw(h.port, connect)
+    a.destroy()
+    await waitFor(() => h.broker.clientCount() === 0, 'offline')
+    clock.advance(29_000)
+    h.broker.sweep()
+    assert.equal(h.published.length, 0)
+    clock.advance(2_000)
+    h.broker.sweep()
+    assert.deepEqual(
+      h.published.map((p) => [p.client, p.topic]),
+      [[null, 'wills/delayed']],
+    )
+    // again, but back within the delay: no will
+    const { client: b, connack } = await connectRaw(h.port, connect)
+    assert.equal(connack.sessionPresent, true)
+    b.destroy()
+    await waitFor(() => h.broker.clientCount() === 0, 'offline again')
+    clock.advance(10_000)
+    const { client: c } = await connectRaw(h.port, connect)
+    clock.advance(60_000)
+    h.broker.sweep()
+    assert.equal(h.published.length, 1)
+    c.destroy()
+  })
+
+  it('forgets a v5 session after its sessionExpiryInterval', async () => {
+    const clock = new ManualClock()
+    const h = await start({}, { clock, sweepIntervalMs: 60_000 })
+    const connect = {
+      clientId: 'expiring',
+      protocolVersion: 5 as const,
+      clean: false,
+      properties: { sessionExpiryInterval: 10 },
+    }
+    const { client: a } = await connectRaw(h.port, connect)
+    a.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'x/#', qos: 1 }] })
+    await a.next('suback')
+    a.send({ cmd: 'disconnect', reasonCode: 0 })
+    await a.closed()
+    clock.advance(9_000)
+    h.broker.sweep()
+    const { client: b, connack: c1 } = await connectRaw(h.port, connect)
+    assert.equal(c1.sessionPresent, true)
+    b.send({ cmd: 'disconnect', reasonCode: 0 })
+    await b.closed()
+    clock.advance(10_001)
+    h.broker.sweep()
+    const { client: c, connack: c2 } = await connectRaw(h.port, connect)
+    assert.equal(c2.sessionPresent, false)
+    c.destroy()
+  })
+
   it('closes a socket that never sends CONNECT after connectTimeoutMs', async () => {
     const clock = new ManualClock()
     const h = await start({}, { clock, sweepIntervalMs: 60_000, connectTimeoutMs: 5000 })
@@ -793,6 +861,47 @@ describe('MQTT broker: routing features', () => {
     const q2 = await client(h, { protocolVersion: 5, clientId: 'q2-js' })
     await q2.publishAsync('q2/js', 'x', { qos: 2 })
     assert.equal(h.published.length, 2)
+    raw.destroy()
+  })
+
+  it('limits unacknowledged QoS 1 deliveries to the window and bounds the queue behind it', async () => {
+    const h = await start({}, { maxOutboundInflight: 5, maxQueuedPerSession: 10 })
+    const { client: raw } = await connectRaw(h.port, { clientId: 'no-acks', protocolVersion: 4 })
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'w/#', qos: 1 }] })
+    await raw.next('suback')
+    for (let i = 1; i <= 30; i++) await h.broker.publish('w/m', String(i), { qos: 1 })
+    raw.send({ cmd: 'pingreq' })
+    await raw.next('pingresp')
+    const firstFive = raw.received.filter((p) => p.cmd === 'publish')
+    assert.deepEqual(
+      firstFive.map((p) => p.payload.toString()),
+      ['1', '2', '3', '4', '5'],
+    )
+    // 30 published, 5 in flight, 10 queued: the 15 oldest queued were dropped
+    assert.equal(h.broker.stats().dropped, 15)
+    for (const p of firstFive) raw.send({ cmd: 'puback', messageId: p.messageId! })
+    await waitFor(() => raw.received.filter((p) => p.cmd === 'publish').length === 10, 'next five')
+    assert.deepEqual(
+      raw.received
+        .filter((p) => p.cmd === 'publish')
+        .slice(5)
+        .map((p) => p.payload.toString()),
+      ['21', '22', '23', '24', '25'],
+    )
+    raw.destroy()
+  })
+
+  it('sheds QoS 0 deliveries to a client that does not read', async () => {
+    const h = await start({}, { maxWriteBufferBytes: 64 * 1024 })
+    const { client: raw } = await connectRaw(h.port, { clientId: 'not-reading', protocolVersion: 4 })
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'flood', qos: 0 }] })
+    await raw.next('suback')
+    raw.socket.pause()
+    const chunk = Buffer.alloc(64 * 1024, 7)
+    for (let i = 0; i < 400; i++) await h.broker.publish('flood', chunk)
+    const s = h.broker.stats()
+    assert.ok(s.dropped > 0, `expected drops, stats ${JSON.stringify(s)}`)
+    assert.equal(s.messagesOut + s.dropped, 400)
     raw.destroy()
   })
 

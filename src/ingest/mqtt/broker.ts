@@ -172,6 +172,8 @@ type Tagged = { [kConn]?: Connection }
 
 /** How long a closing socket may stay half-open so our DISCONNECT reaches the peer. */
 const LINGER_MS = 2000
+/** How long close() waits for clients to close after our DISCONNECT before destroying their sockets. */
+const CLOSE_GRACE_MS = 250
 
 interface Will {
   readonly topic: string
@@ -457,7 +459,8 @@ class BrokerCore implements MqttBroker {
           )
           this.#end(conn, 'connect timeout', false, false)
         }
-      } else if (conn.state === ST_CONNECTED && conn.keepaliveMs > 0) {
+      } else if (conn.state === ST_CONNECTED && conn.keepaliveMs > 0 && conn.pauseMask === 0) {
+        // (a client we stopped reading is not silent: we are the slow side)
         if (now - conn.lastSeen > conn.keepaliveMs * this.grace) {
           this.#reject(conn, MqttErrorCodes.timeout, `client ${conn.id} silent for ${now - conn.lastSeen} ms`)
           this.#disconnect(conn, ReasonCode.keepAliveTimeout, 'keep-alive timeout', true)
@@ -501,6 +504,14 @@ class BrokerCore implements MqttBroker {
           else s.once('close', () => resolve())
         }),
     )
+    // clients get a moment to read the DISCONNECT and close; then we stop waiting for them
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_GRACE_MS)
+    })
+    await Promise.race([Promise.all(socketsGone), grace])
+    clearTimeout(timer)
+    for (const s of this.#lingering) s.destroy()
     await Promise.all(socketsGone)
     await serverClosed
     await Promise.allSettled([...this.#hookPromises])
@@ -597,13 +608,13 @@ class BrokerCore implements MqttBroker {
           conn,
           conn.wire === 5 && !known
             ? { cmd: 'pubcomp', messageId: id, reasonCode: ReasonCode.packetIdNotFound }
-            : { cmd: 'pubcomp', messageId: id },
+            : { cmd: 'pubcomp', messageId: id, reasonCode: 0 },
         )
         return
       }
       case 'pubrec':
         // we never send QoS 2; answer so a confused client does not hang
-        this.#send(conn, { cmd: 'pubrel', messageId: packet.messageId ?? 0 })
+        this.#send(conn, { cmd: 'pubrel', messageId: packet.messageId ?? 0, reasonCode: 0 })
         return
       case 'pubcomp':
         return
@@ -936,8 +947,8 @@ class BrokerCore implements MqttBroker {
         ...(withReason ? { properties: { reasonString: v.reason } } : {}),
       })
     } else {
-      // v3 cannot carry a reason: acknowledge (the platform chose not to disconnect)
-      this.#send(conn, { cmd, messageId: e.messageId })
+      // success (reason 0 in the short form), or v3, which cannot carry a reason: acknowledge
+      this.#send(conn, v5 ? { cmd, messageId: e.messageId, reasonCode: 0 } : { cmd, messageId: e.messageId })
     }
   }
 
@@ -1295,7 +1306,10 @@ class BrokerCore implements MqttBroker {
   #resume(conn: Connection, reason: number): void {
     if ((conn.pauseMask & reason) === 0) return
     conn.pauseMask &= ~reason
-    if (conn.pauseMask === 0 && conn.state !== ST_CLOSED) conn.socket.resume()
+    if (conn.pauseMask === 0 && conn.state !== ST_CLOSED) {
+      conn.lastSeen = this.clock.now()
+      conn.socket.resume()
+    }
   }
 
   #startTimer(): void {

@@ -47,7 +47,13 @@ async function child(port: number, n: number, protocolVersion: 4 | 5): Promise<v
             s.once('connect', () => {
               s.write(
                 mqtt.generate(
-                  { cmd: 'connect', clientId: `idle-${start + k}`, protocolVersion, clean: true, keepalive: 60 },
+                  {
+                    cmd: 'connect',
+                    clientId: `idle-${start + k}`,
+                    protocolVersion,
+                    clean: true,
+                    keepalive: 60,
+                  },
                   { protocolVersion },
                 ),
               )
@@ -91,7 +97,8 @@ async function parent(n: number, protocolVersion: 4 | 5): Promise<void> {
   const clients = broker.clientCount()
   kid.kill()
   await broker.close()
-  const per = (k: keyof NodeJS.MemoryUsage): number => Math.round((afterConnect[k] - before[k]) / Math.max(1, clients))
+  const per = (k: keyof NodeJS.MemoryUsage): number =>
+    Math.round((afterConnect[k] - before[k]) / Math.max(1, clients))
   console.log(
     JSON.stringify({
       bench: 'mqtt-idle-connections',
