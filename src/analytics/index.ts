@@ -1,0 +1,24 @@
+/**
+ * Ronghe analytics core: pure functions, no I/O. Persistence and the API call these.
+ * - oee/: ISO 22400 time model and KPIs from machine states, part counts and shift calendars
+ * - spc/: Shewhart charts, capability indices, Western Electric / Nelson run rules
+ * - energy/: meter counter deltas, GB/T 2589 standard coal, grid CO₂, time-of-use cost, EnPIs,
+ *   regional rollups and data-quality checks
+ * Coefficients, factors, tariffs and chart constants are versioned JSON in each module's data/.
+ */
+export { AnalyticsErrorCode, analyticsError } from './analytics-errors.ts'
+export * from './energy/index.ts'
+export * from './oee/index.ts'
+export * from './spc/index.ts'
+export {
+  addDays,
+  DEFAULT_TIME_ZONE,
+  isoWeek,
+  type LocalParts,
+  localDate,
+  localMonth,
+  localToUtc,
+  toLocalParts,
+  weekdayOf,
+  zoneOffsetMs,
+} from './time/zoned-time.ts'
