@@ -26,6 +26,7 @@ interface Harness {
   port: number
   url: string
   published: Seen[]
+  willOwners: { clientId: string; principal: unknown }[]
   rejected: { client: string | null; code: string; topic?: string }[]
   disconnects: { id: string; graceful: boolean; reason: string }[]
   verdict: (client: string | null, msg: InboundMessage) => Promise<PublishVerdict> | PublishVerdict
@@ -44,6 +45,7 @@ async function start(
 ): Promise<Harness> {
   const h = {
     published: [],
+    willOwners: [],
     rejected: [],
     disconnects: [],
     verdict: () => ({ ok: true }),
@@ -54,7 +56,8 @@ async function start(
       authenticate: async (info) => ({ user: info.username ?? 'anonymous' }),
       authorizePublish: () => true,
       authorizeSubscribe: () => true,
-      onPublish: (client, msg) => {
+      onPublish: (client, msg, will) => {
+        if (will !== undefined) h.willOwners.push({ clientId: will.clientId, principal: will.principal })
         h.published.push({
           client: client?.id ?? null,
           topic: msg.topic,
@@ -499,13 +502,19 @@ describe('MQTT broker: wills and keep-alive', () => {
     await waitFor(() => h.disconnects.some((d) => d.id === 'edge-clean'), 'clean disconnect')
     assert.equal(h.published.length, 0)
 
-    const abrupt = await client(h, { protocolVersion: 4, clientId: 'edge-abrupt', will })
+    const abrupt = await client(h, {
+      protocolVersion: 4,
+      clientId: 'edge-abrupt',
+      will,
+      username: 'edge-user',
+    })
     abrupt.stream.destroy()
     await waitFor(() => got.length === 1, 'will delivered')
     assert.deepEqual(h.published, [
       { client: null, topic: will.topic, payload: 'dead', qos: 1, retain: false },
     ])
     assert.deepEqual(got[0], { topic: will.topic, payload: 'dead', qos: 1, retain: false, dup: false })
+    assert.deepEqual(h.willOwners, [{ clientId: 'edge-abrupt', principal: { user: 'edge-user' } }])
     assert.deepEqual(
       h.disconnects.map((d) => [d.id, d.graceful]),
       [

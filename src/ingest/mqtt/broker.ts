@@ -73,6 +73,13 @@ export interface InboundMessage {
   readonly retain: boolean
 }
 
+/** For a will (client null in onPublish): the client it belonged to, so the platform can attribute it (tenant, device). */
+export interface WillOrigin {
+  readonly clientId: string
+  /** what authenticate resolved for that client */
+  readonly principal: unknown
+}
+
 /** The platform's answer to a PUBLISH. */
 export interface PublishVerdict {
   readonly ok: boolean
@@ -102,7 +109,11 @@ export interface BrokerHooks {
    * once this resolves; messages from one client are routed in arrival order. `client` is null for
    * a will published on a client's behalf.
    */
-  onPublish(client: BrokerClient | null, msg: InboundMessage): Promise<PublishVerdict> | PublishVerdict
+  onPublish(
+    client: BrokerClient | null,
+    msg: InboundMessage,
+    will?: WillOrigin,
+  ): Promise<PublishVerdict> | PublishVerdict
   onConnect?(client: BrokerClient): void
   onDisconnect?(client: BrokerClient, info: { graceful: boolean; reason: string }): void
   /** Oversize or malformed packets, ACL denials, refused verdicts... for logs and counters. */
@@ -181,6 +192,8 @@ interface Will {
   readonly qos: 0 | 1 | 2
   readonly retain: boolean
   readonly delayMs: number
+  /** whose will it is: set once authenticate has resolved */
+  owner: WillOrigin
 }
 
 /** One message as it goes out to one subscriber. */
@@ -682,6 +695,7 @@ class BrokerCore implements MqttBroker {
         qos: (w.qos ?? 0) as 0 | 1 | 2,
         retain: w.retain ?? false,
         delayMs: (w.properties?.willDelayInterval ?? 0) * 1000,
+        owner: { clientId, principal: undefined },
       }
     }
     // v3: clean=false keeps the session for ever (in memory); v5: the session expiry interval decides
@@ -723,6 +737,7 @@ class BrokerCore implements MqttBroker {
     conn.principal = principal
     const will = conn.will
     if (will !== null) {
+      will.owner = { clientId: conn.id, principal }
       if (!isValidTopicName(will.topic)) {
         this.#refuse(
           conn,
@@ -1253,7 +1268,7 @@ class BrokerCore implements MqttBroker {
     }
     let result: Promise<PublishVerdict> | PublishVerdict
     try {
-      result = this.hooks.onPublish(null, msg)
+      result = this.hooks.onPublish(null, msg, will.owner)
     } catch (err) {
       result = failedVerdict(err)
     }

@@ -10,6 +10,7 @@ export {
   type MqttBroker,
   type MqttBrokerOptions,
   type PublishVerdict,
+  type WillOrigin,
 } from './broker.ts'
 export { ConnackV3, type MqttErrorCode, MqttErrorCodes, MqttErrors, ReasonCode } from './broker-errors.ts'
 export {
