@@ -98,4 +98,17 @@ describe('counter deltas', () => {
       { period: '2024-03-05', value: 0, intervals: 2, complete: 0, partial: 0, missing: 2 },
     ])
   })
+
+  it('rolls intervals up to local months across a month and year boundary', () => {
+    const from = Date.UTC(2024, 11, 31, 15, 30) // 2024-12-31 23:30 local
+    const readings = series([0, 1, 3, 6], 15).map((r, i) => ({ ...r, ts: from + i * 15 * MIN }))
+    const r = counterDeltas(readings, { from, to: from + 45 * MIN })
+    assert.deepEqual(
+      rollupIntervals(r.intervals, 'month').map((b) => [b.period, b.value, b.intervals]),
+      [
+        ['2024-12', 3, 2],
+        ['2025-01', 3, 1],
+      ],
+    )
+  })
 })

@@ -1,6 +1,6 @@
 import { isRegionCode, regionContains, regionLevel } from '../../core/index.ts'
 import { AnalyticsErrorCode, analyticsError } from '../analytics-errors.ts'
-import { DEFAULT_TIME_ZONE, localDate, localMonth } from '../time/zoned-time.ts'
+import { DEFAULT_TIME_ZONE, localDate, localMonth, localToUtc, toLocalParts } from '../time/zoned-time.ts'
 import type { IntervalConsumption } from './counter-deltas.ts'
 import { ENERGY_MONITORING_RULES, isKeyEnergyConsumingUnit } from './energy-performance.ts'
 
@@ -43,8 +43,23 @@ export function rollupIntervals(
     string,
     { value: number; intervals: number; complete: number; partial: number; missing: number }
   >()
+  // intervals arrive mostly in time order: reuse the current period's key while inside its bounds
+  let key = ''
+  let keyFrom = Number.POSITIVE_INFINITY
+  let keyTo = Number.NEGATIVE_INFINITY
   for (const iv of intervals) {
-    const key = granularity === 'day' ? localDate(iv.start, timeZone) : localMonth(iv.start, timeZone)
+    if (iv.start < keyFrom || iv.start >= keyTo) {
+      const p = toLocalParts(iv.start, timeZone)
+      key = granularity === 'day' ? localDate(iv.start, timeZone) : localMonth(iv.start, timeZone)
+      keyFrom =
+        granularity === 'day'
+          ? localToUtc(p.year, p.month, p.day, 0, 0, timeZone)
+          : localToUtc(p.year, p.month, 1, 0, 0, timeZone)
+      keyTo =
+        granularity === 'day'
+          ? localToUtc(p.year, p.month, p.day + 1, 0, 0, timeZone)
+          : localToUtc(p.year, p.month + 1, 1, 0, 0, timeZone)
+    }
     const b = m.get(key) ?? { value: 0, intervals: 0, complete: 0, partial: 0, missing: 0 }
     b.intervals++
     b[iv.status]++

@@ -47,8 +47,29 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f
 }
 
+// Intl is slow (µs per call) and rollups ask for millions of offsets. Zone offsets change only on
+// quarter-hour boundaries (every transition in the tz database since 1970), so one lookup per
+// quarter hour is exact.
+const QUARTER_HOUR = 900_000
+const offsetCache = new Map<string, Map<number, number>>()
+
 /** Offset of local time from UTC at instant `ms`, in ms (Asia/Shanghai: +28 800 000). */
 export function zoneOffsetMs(ms: number, timeZone: string = DEFAULT_TIME_ZONE): number {
+  const key = Math.floor(ms / QUARTER_HOUR)
+  let cache = offsetCache.get(timeZone)
+  if (cache === undefined) {
+    cache = new Map()
+    offsetCache.set(timeZone, cache)
+  }
+  const hit = cache.get(key)
+  if (hit !== undefined) return hit
+  if (cache.size > 200_000) cache.clear()
+  const offset = computeOffset(key * QUARTER_HOUR, timeZone)
+  cache.set(key, offset)
+  return offset
+}
+
+function computeOffset(ms: number, timeZone: string): number {
   const whole = Math.floor(ms / 1000) * 1000
   const parts = formatter(timeZone).formatToParts(new Date(whole))
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? '0')
