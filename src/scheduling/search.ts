@@ -10,6 +10,7 @@ export interface SearchOptions {
   readonly timeLimitMs: number
   readonly maxIterations?: number
   readonly maxNoImprove?: number
+  readonly tenure?: number
   /** stop when the primary objective reaches this value */
   readonly target?: number
   readonly initial?: Solution
@@ -79,6 +80,7 @@ export class Search {
       seed: o.seed,
       ...(o.maxNoImprove === undefined ? {} : { maxNoImprove: o.maxNoImprove }),
       ...(o.target === undefined ? {} : { target: o.target }),
+      ...(o.tenure === undefined ? {} : { tenure: o.tenure }),
     })
     if (o.target !== undefined && this.engine.best1 <= o.target) this.engine.done = true
     this.deadline = start + o.timeLimitMs

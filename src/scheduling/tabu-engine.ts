@@ -10,6 +10,8 @@ export interface EngineConfig {
   readonly maxNoImprove?: number
   /** stop as soon as the primary objective is ≤ this (a proven lower bound, or a caller's target) */
   readonly target?: number
+  /** base tabu tenure in iterations (default 6 + jobs/machines; tuned on ft10, la21-la40) */
+  readonly tenure?: number
 }
 
 /**
@@ -112,8 +114,8 @@ export class TabuEngine {
       this.tabuPairs = null
       this.tabuPairMap = new Map()
     }
-    this.tenureBase = 10 + Math.floor(p.nJobs / Math.max(1, p.nMachines))
-    this.maxNoImprove = config.maxNoImprove ?? 5000
+    this.tenureBase = config.tenure ?? 6 + Math.floor(p.nJobs / Math.max(1, p.nMachines))
+    this.maxNoImprove = config.maxNoImprove ?? 10000
     this.target = config.target ?? this.lowerBound()
     if (!this.decode(this.fast)) throw new Error('initial solution has a cycle')
     this.best1 = this.cur1
