@@ -43,7 +43,7 @@ import {
  *   only the sid, so the tenant and point strings are stored once, and tenant isolation is exact:
  *   the same point id under two tenants is two sids.
  * - `samples_hot` receives appends in arrival order (no index: an ART index on a billion-row table
- *   is slow and memory-heavy). When it holds `compactAtRows` rows it is moved, sorted by (sid, ts),
+ *   is slow and memory-heavy). When it holds enough rows (`compactAtRows`) they are moved, sorted by sid,
  *   into `samples_cold`. Sorted runs are what DuckDB's lightweight compression needs: constant-delta
  *   timestamps, runs of one sid, one quality, and doubles of one signal that ALP turns into small
  *   integers.
@@ -68,7 +68,10 @@ export interface DuckdbSeriesStoreConfig {
   readonly memoryLimit?: string
   /** DuckDB worker threads */
   readonly threads?: number
-  /** move hot rows into the sorted cold table when the hot table holds this many (default 1,000,000) */
+  /**
+   * move hot rows into the sorted cold table when the hot table holds this many; default: 4,096 per
+   * series, at least 1,000,000 and at most 16,000,000
+   */
   readonly compactAtRows?: number
   /** background failures (a compaction that could not run); the next write retries it */
   readonly onError?: (err: Error) => void
@@ -107,8 +110,8 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
   if (typeof config.path !== 'string' || config.path === '') {
     throw SeriesErrors.invalidQuery('config.path must be a non-empty string')
   }
-  const compactAtRows = config.compactAtRows ?? 1_000_000
-  if (!Number.isSafeInteger(compactAtRows) || compactAtRows < 1) {
+  const fixedCompactAt = config.compactAtRows
+  if (fixedCompactAt !== undefined && (!Number.isSafeInteger(fixedCompactAt) || fixedCompactAt < 1)) {
     throw SeriesErrors.invalidQuery('config.compactAtRows must be a positive integer')
   }
   const options: Record<string, string> = {}
@@ -300,11 +303,12 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
       throw translateEngineError(err, 'append')
     }
     for (const e of freshList) tenantMap(byTenant, e.tenant).set(e.point, e)
+    seriesCount += freshList.length
     for (const st of state.values()) {
       if (st.entry.hwm === null || st.max > st.entry.hwm) st.entry.hwm = st.max
     }
     hotRows += toWrite.length
-    if (hotRows >= compactAtRows) {
+    if (hotRows >= compactThreshold()) {
       // Not awaited: the batch is durable now and its caller should not wait for the compaction.
       enqueue(compact).catch((err: unknown) => config.onError?.(translateEngineError(err, 'compact')))
     }
@@ -385,12 +389,32 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
     }
   }
 
-  /** Moves the hot rows into the cold table, sorted, and records each series' newest cold ts. */
+  let seriesCount = 0
+  for (const m of byTenant.values()) seriesCount += m.size
+  /**
+   * Each compaction writes one sorted run per series, and every run boundary costs DuckDB a
+   * bit-packing group of wide timestamp deltas (about 3 KB). Runs of a few thousand rows per series
+   * keep that near 1 bit per sample, so the hot table may grow with the number of series, within
+   * bounds that keep the compaction sort short (a write waits for it).
+   */
+  function compactThreshold(): number {
+    return fixedCompactAt ?? Math.min(16_000_000, Math.max(1_000_000, seriesCount * 4096))
+  }
+
+  /**
+   * Moves the hot rows into the cold table, sorted, and records each series' newest cold ts.
+   * Odd sids are written newest first: the step from one series' run to the next is then small
+   * (both ends sit at the same end of the time window) instead of a jump across the whole window,
+   * which halves what those boundary groups cost. Every query orders explicitly, so the physical
+   * order is free to choose; zone maps (min/max per row group) do not care either.
+   */
   async function compact(): Promise<void> {
     if (hotRows === 0) return
     try {
       await writer.run('BEGIN TRANSACTION')
-      await writer.run('INSERT INTO samples_cold SELECT * FROM samples_hot ORDER BY sid, ts')
+      await writer.run(
+        'INSERT INTO samples_cold SELECT * FROM samples_hot ORDER BY sid, CASE WHEN sid % 2 = 0 THEN ts ELSE -ts END',
+      )
       await writer.run(
         `UPDATE series SET cold_max_ts = greatest(coalesce(series.cold_max_ts, h.m), h.m)
          FROM (SELECT sid, max(ts) AS m FROM samples_hot GROUP BY sid) h WHERE series.sid = h.sid`,
