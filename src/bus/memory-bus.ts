@@ -15,7 +15,8 @@ export function createMemoryBus(options: { onError?: (err: unknown, subject: str
   let subs: Sub[] = []
   const rr = new Map<string, number>()
   let closed = false
-  const onError = options.onError ?? ((err, subject) => console.error(`bus handler for ${subject} failed:`, err))
+  const onError =
+    options.onError ?? ((err, subject) => console.error(`bus handler for ${subject} failed:`, err))
 
   function matches(s: Sub, subject: string): boolean {
     return s.prefix === null ? s.subject === subject : subject.startsWith(s.prefix)
@@ -47,7 +48,8 @@ export function createMemoryBus(options: { onError?: (err: unknown, subject: str
         queueMicrotask(() => {
           try {
             const r = s.handler(msg as BusMessage)
-            if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).catch((e) => onError(e, subject))
+            if (r && typeof (r as Promise<void>).then === 'function')
+              (r as Promise<void>).catch((e) => onError(e, subject))
           } catch (e) {
             onError(e, subject)
           }

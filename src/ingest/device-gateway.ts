@@ -1,4 +1,12 @@
-import { type Clock, CoreErrors, type Device, type DeviceId, isRongheError, type RongheError, type TenantId } from '../core/index.ts'
+import {
+  type Clock,
+  CoreErrors,
+  type Device,
+  type DeviceId,
+  isRongheError,
+  type RongheError,
+  type TenantId,
+} from '../core/index.ts'
 import { type Bus, Subjects } from '../bus/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
 import type { BrokerClient, BrokerHooks, ConnectInfo, PublishVerdict } from './mqtt/index.ts'
@@ -39,7 +47,10 @@ export interface DeviceGatewayDeps {
  *   spBv1.0/STATE/{host}               the host application's state (subscribe)
  * The Sparkplug group id is the tenant id and the edge node id is the device key.
  */
-export function topicsFor(tenant: string, deviceKey: string): { data: string; status: string; errors: string; cmd: string; sparkplugGroup: string } {
+export function topicsFor(
+  tenant: string,
+  deviceKey: string,
+): { data: string; status: string; errors: string; cmd: string; sparkplugGroup: string } {
   return {
     data: `ronghe/${tenant}/${deviceKey}/data`,
     status: `ronghe/${tenant}/${deviceKey}/status`,
@@ -55,7 +66,12 @@ const SPB_DEVICE_PUBLISH = new Set(['DBIRTH', 'DDATA', 'DDEATH'])
 export function mayPublish(p: DevicePrincipal, topic: string): boolean {
   const parts = topic.split('/')
   if (parts[0] === 'ronghe') {
-    return parts.length === 4 && parts[1] === p.tenant && parts[2] === p.device.key && (parts[3] === 'data' || parts[3] === 'status')
+    return (
+      parts.length === 4 &&
+      parts[1] === p.tenant &&
+      parts[2] === p.device.key &&
+      (parts[3] === 'data' || parts[3] === 'status')
+    )
   }
   if (parts[0] === 'spBv1.0') {
     if (parts[1] !== p.tenant || parts[3] !== p.device.key) return false
@@ -108,7 +124,9 @@ export function createDeviceGateway(deps: DeviceGatewayDeps): BrokerHooks & {
 
   function setOnline(tenant: TenantId, device: DeviceId, online: boolean): void {
     const at = clock.now()
-    meta.setDeviceOnline(tenant, device, online, at).catch((e) => log.warn('could not record device state', { error: String(e) }))
+    meta
+      .setDeviceOnline(tenant, device, online, at)
+      .catch((e) => log.warn('could not record device state', { error: String(e) }))
     void bus.publish(online ? Subjects.deviceConnected : Subjects.deviceDisconnected, { tenant, device, at })
   }
 
@@ -156,7 +174,9 @@ export function createDeviceGateway(deps: DeviceGatewayDeps): BrokerHooks & {
       const summary = `${r.rejected.length} of ${values.length} values refused; first: ${first.code} ${first.message}`
       report(p, topic, Object.assign(err, { code: first.code, message: summary }))
       // accepted values are durable; the refused ones are reported. v5 clients see the reason too.
-      return r.accepted > 0 ? { ok: true } : { ok: false, reasonCode: ReasonCode.implementationSpecific, reason: summary }
+      return r.accepted > 0
+        ? { ok: true }
+        : { ok: false, reasonCode: ReasonCode.implementationSpecific, reason: summary }
     } catch (err) {
       if (!isRongheError(err)) throw err
       report(p, topic, err)
@@ -172,11 +192,14 @@ export function createDeviceGateway(deps: DeviceGatewayDeps): BrokerHooks & {
       const isToken = password.startsWith('tok_') && dot > 0
       const username = isToken ? password.slice(0, dot) : (info.username ?? '')
       const secret = isToken ? password.slice(dot + 1) : password
-      if (!username || !secret) throw CoreErrors.unauthenticated('a device must present its username and password, or its token')
+      if (!username || !secret)
+        throw CoreErrors.unauthenticated('a device must present its username and password, or its token')
       const match = await meta.findCredentialForPlatform(username)
       if (!match || match.credential.revokedAt !== null || !deps.verifySecret(secret, match.secretHash)) {
         log.warn('device authentication failed', { username, remote: info.remoteAddress })
-        throw Object.assign(CoreErrors.unauthenticated('bad device credentials'), { code: 'AUTH_BAD_CREDENTIALS' })
+        throw Object.assign(CoreErrors.unauthenticated('bad device credentials'), {
+          code: 'AUTH_BAD_CREDENTIALS',
+        })
       }
       const device = match.device
       byKey.set(`${device.tenantId}/${device.key}`, device)
@@ -192,8 +215,8 @@ export function createDeviceGateway(deps: DeviceGatewayDeps): BrokerHooks & {
       const p = principalOf(client)
       return p !== null && maySubscribe(p, filter)
     },
-    async onPublish(client, msg): Promise<PublishVerdict> {
-      const p = principalOf(client) ?? (await principalFromTopic(msg.topic))
+    async onPublish(client, msg, will): Promise<PublishVerdict> {
+      const p = principalOf(client) ?? (will?.principal as DevicePrincipal | undefined) ?? (await principalFromTopic(msg.topic))
       if (!p) return { ok: false, reasonCode: ReasonCode.notAuthorized, reason: 'unknown publisher' }
       return handle(p, msg.topic, msg.payload)
     },
@@ -214,7 +237,12 @@ export function createDeviceGateway(deps: DeviceGatewayDeps): BrokerHooks & {
       } else connections.set(p.device.id, n)
     },
     onRejected(client, info): void {
-      log.info('mqtt rejection', { client: client?.id, code: info.code, message: info.message, topic: info.topic })
+      log.info('mqtt rejection', {
+        client: client?.id,
+        code: info.code,
+        message: info.message,
+        topic: info.topic,
+      })
     },
     devicesOnline: () => connections.size,
   }

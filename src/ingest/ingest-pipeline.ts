@@ -1,4 +1,13 @@
-import type { Clock, DataType, DeviceId, Point, PointKind, Sample, TenantId, TenantSample } from '../core/index.ts'
+import type {
+  Clock,
+  DataType,
+  DeviceId,
+  Point,
+  PointKind,
+  Sample,
+  TenantId,
+  TenantSample,
+} from '../core/index.ts'
 import { isRongheError } from '../core/index.ts'
 import { type Bus, Subjects } from '../bus/index.ts'
 import type { MetaStore, NewPoint } from '../store/meta/index.ts'
@@ -32,7 +41,11 @@ export interface IngestPipeline extends IngestSink {
   /** replays what the write-ahead log holds from before a crash; resolves when it is queryable */
   start(): Promise<void>
   /** creates the points of a device that do not exist yet (Sparkplug BIRTH); returns every point by key */
-  registerPoints(tenant: TenantId, device: DeviceId, defs: readonly PointDefinition[]): Promise<ReadonlyMap<string, Point>>
+  registerPoints(
+    tenant: TenantId,
+    device: DeviceId,
+    defs: readonly PointDefinition[],
+  ): Promise<ReadonlyMap<string, Point>>
   /** the device's points by key, from the cache */
   pointsByKey(tenant: TenantId, device: DeviceId): Promise<ReadonlyMap<string, Point>>
   /** writes already-bound samples; resolves when durable */
@@ -41,7 +54,13 @@ export interface IngestPipeline extends IngestSink {
   invalidate(tenant: TenantId, device: DeviceId): void
   /** resolves when everything acknowledged so far is queryable in the series store */
   drained(): Promise<void>
-  stats(): { accepted: number; rejected: number; queued: number; applied: number; lastApplyError: string | null }
+  stats(): {
+    accepted: number
+    rejected: number
+    queued: number
+    applied: number
+    lastApplyError: string | null
+  }
   stop(): Promise<void>
 }
 
@@ -126,7 +145,12 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
 
   function toSample(point: Point, raw: RawValue): Sample | string {
     const v = raw.value
-    if (typeof raw.ts !== 'number' || !Number.isFinite(raw.ts) || raw.ts < YEAR_2000 || raw.ts > clock.now() + DAY) {
+    if (
+      typeof raw.ts !== 'number' ||
+      !Number.isFinite(raw.ts) ||
+      raw.ts < YEAR_2000 ||
+      raw.ts > clock.now() + DAY
+    ) {
       return 'ts'
     }
     const quality = raw.quality ?? 'good'
@@ -171,7 +195,10 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
         const batch: TenantSample[] = []
         let upTo = 0
         let take = 0
-        while (take < queue.length && (batch.length === 0 || batch.length + (queue[take]?.rows.length ?? 0) <= deps.config.maxBatch)) {
+        while (
+          take < queue.length &&
+          (batch.length === 0 || batch.length + (queue[take]?.rows.length ?? 0) <= deps.config.maxBatch)
+        ) {
           const e = queue[take] as { lsn: number; rows: readonly TenantSample[] }
           for (const r of e.rows) batch.push(r)
           upTo = e.lsn
@@ -245,7 +272,10 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
         }
         const s = toSample(point, raw)
         if (typeof s === 'string') {
-          const e = s === 'ts' ? IngestErrors.badTimestamp(raw.key, raw.ts) : IngestErrors.badValue(raw.key, raw.value)
+          const e =
+            s === 'ts'
+              ? IngestErrors.badTimestamp(raw.key, raw.ts)
+              : IngestErrors.badValue(raw.key, raw.value)
           rejected.push({ key: raw.key, code: e.code, message: e.message })
           continue
         }

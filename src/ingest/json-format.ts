@@ -24,7 +24,8 @@ export function parseJsonValues(payload: Buffer | string, now: number): RawValue
 
 export function valuesOf(doc: unknown, now: number): RawValue[] {
   if (Array.isArray(doc)) return doc.map((item, i) => itemOf(item, i, now))
-  if (doc === null || typeof doc !== 'object') throw IngestErrors.malformedPayload('expected a JSON object or array')
+  if (doc === null || typeof doc !== 'object')
+    throw IngestErrors.malformedPayload('expected a JSON object or array')
   const o = doc as Record<string, unknown>
   if (Array.isArray(o.samples)) return o.samples.map((item, i) => itemOf(item, i, now))
   if (o.values !== undefined) {
@@ -32,7 +33,11 @@ export function valuesOf(doc: unknown, now: number): RawValue[] {
       throw IngestErrors.malformedPayload('"values" must be an object of key → value')
     }
     const ts = tsOf(o.ts, now)
-    return Object.entries(o.values as Record<string, unknown>).map(([key, value]) => ({ key, ts, value: scalar(value, key) }))
+    return Object.entries(o.values as Record<string, unknown>).map(([key, value]) => ({
+      key,
+      ts,
+      value: scalar(value, key),
+    }))
   }
   return Object.entries(o).map(([key, value]) => ({ key, ts: now, value: scalar(value, key) }))
 }
@@ -49,16 +54,27 @@ function tsOf(ts: unknown, now: number): number {
 
 function scalar(v: unknown, key: string): RawValue['value'] {
   if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return v
-  throw IngestErrors.malformedPayload(`"${key}" must be a number, boolean, text or null, not ${Array.isArray(v) ? 'an array' : typeof v}`)
+  throw IngestErrors.malformedPayload(
+    `"${key}" must be a number, boolean, text or null, not ${Array.isArray(v) ? 'an array' : typeof v}`,
+  )
 }
 
 function itemOf(item: unknown, i: number, now: number): RawValue {
-  if (item === null || typeof item !== 'object') throw IngestErrors.malformedPayload(`sample ${i} is not an object`)
+  if (item === null || typeof item !== 'object')
+    throw IngestErrors.malformedPayload(`sample ${i} is not an object`)
   const o = item as Record<string, unknown>
-  if (typeof o.key !== 'string' || o.key.length === 0) throw IngestErrors.malformedPayload(`sample ${i} has no "key"`)
+  if (typeof o.key !== 'string' || o.key.length === 0)
+    throw IngestErrors.malformedPayload(`sample ${i} has no "key"`)
   const quality = o.quality === undefined ? undefined : String(o.quality)
   if (quality !== undefined && !QUALITIES.has(quality as Quality)) {
-    throw IngestErrors.malformedPayload(`sample ${i} has quality "${quality}"; expected good, uncertain or bad`)
+    throw IngestErrors.malformedPayload(
+      `sample ${i} has quality "${quality}"; expected good, uncertain or bad`,
+    )
   }
-  return { key: o.key, ts: tsOf(o.ts, now), value: scalar(o.value, o.key), quality: quality as Quality | undefined }
+  return {
+    key: o.key,
+    ts: tsOf(o.ts, now),
+    value: scalar(o.value, o.key),
+    quality: quality as Quality | undefined,
+  }
 }

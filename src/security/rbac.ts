@@ -22,10 +22,30 @@ export type Permission =
   | 'series:write'
   | 'audit:read'
 
-const VIEWER: readonly Permission[] = ['tenant:read', 'asset:read', 'device:read', 'point:read', 'series:read']
+const VIEWER: readonly Permission[] = [
+  'tenant:read',
+  'asset:read',
+  'device:read',
+  'point:read',
+  'series:read',
+]
 const OPERATOR: readonly Permission[] = [...VIEWER]
-const ENGINEER: readonly Permission[] = [...OPERATOR, 'asset:write', 'device:write', 'point:write', 'series:write', 'credential:write']
-const ENTERPRISE_ADMIN: readonly Permission[] = [...ENGINEER, 'tenant:write', 'user:read', 'user:write', 'apikey:write', 'audit:read']
+const ENGINEER: readonly Permission[] = [
+  ...OPERATOR,
+  'asset:write',
+  'device:write',
+  'point:write',
+  'series:write',
+  'credential:write',
+]
+const ENTERPRISE_ADMIN: readonly Permission[] = [
+  ...ENGINEER,
+  'tenant:write',
+  'user:read',
+  'user:write',
+  'apikey:write',
+  'audit:read',
+]
 const PLATFORM_ADMIN: readonly Permission[] = [...ENTERPRISE_ADMIN, 'tenant:create']
 
 const GRANTS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
@@ -41,10 +61,17 @@ export function can(role: Role, permission: Permission): boolean {
 }
 
 export function assertCan(role: Role, permission: Permission): void {
-  if (!can(role, permission)) throw CoreErrors.forbidden(`the ${role} role may not ${permission.replace(':', ' ')}`)
+  if (!can(role, permission))
+    throw CoreErrors.forbidden(`the ${role} role may not ${permission.replace(':', ' ')}`)
 }
 
-const RANK: Readonly<Record<Role, number>> = { viewer: 0, operator: 1, engineer: 2, enterprise_admin: 3, platform_admin: 4 }
+const RANK: Readonly<Record<Role, number>> = {
+  viewer: 0,
+  operator: 1,
+  engineer: 2,
+  enterprise_admin: 3,
+  platform_admin: 4,
+}
 
 /** A user may hand out only roles at or below their own, and only a platform admin makes platform admins. */
 export function mayGrant(granter: Role, role: Role): boolean {

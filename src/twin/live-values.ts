@@ -10,31 +10,41 @@ export type LiveListener = (tenant: TenantId, samples: readonly Sample[]) => voi
 export interface LiveValues {
   latest(tenant: TenantId, points: readonly PointId[]): Map<PointId, Sample>
   /** calls `listener` with the samples of `points` (of that tenant only) as they arrive; returns unsubscribe */
-  watch(tenant: TenantId, points: ReadonlySet<PointId>, listener: (samples: readonly Sample[]) => void): () => void
+  watch(
+    tenant: TenantId,
+    points: ReadonlySet<PointId>,
+    listener: (samples: readonly Sample[]) => void,
+  ): () => void
   stop(): void
 }
 
 export function createLiveValues(bus: Bus): LiveValues {
   const latest = new Map<TenantId, Map<PointId, Sample>>()
-  const watchers = new Map<TenantId, Set<{ points: ReadonlySet<PointId>; listener: (s: readonly Sample[]) => void }>>()
+  const watchers = new Map<
+    TenantId,
+    Set<{ points: ReadonlySet<PointId>; listener: (s: readonly Sample[]) => void }>
+  >()
 
-  const unsubscribe = bus.subscribe<{ tenant: TenantId; samples: readonly Sample[] }>(Subjects.sampleIngested, ({ data }) => {
-    let m = latest.get(data.tenant)
-    if (!m) {
-      m = new Map()
-      latest.set(data.tenant, m)
-    }
-    for (const s of data.samples) {
-      const prev = m.get(s.point)
-      if (!prev || prev.ts <= s.ts) m.set(s.point, s)
-    }
-    const ws = watchers.get(data.tenant)
-    if (!ws) return
-    for (const w of ws) {
-      const mine = data.samples.filter((s) => w.points.has(s.point))
-      if (mine.length > 0) w.listener(mine)
-    }
-  })
+  const unsubscribe = bus.subscribe<{ tenant: TenantId; samples: readonly Sample[] }>(
+    Subjects.sampleIngested,
+    ({ data }) => {
+      let m = latest.get(data.tenant)
+      if (!m) {
+        m = new Map()
+        latest.set(data.tenant, m)
+      }
+      for (const s of data.samples) {
+        const prev = m.get(s.point)
+        if (!prev || prev.ts <= s.ts) m.set(s.point, s)
+      }
+      const ws = watchers.get(data.tenant)
+      if (!ws) return
+      for (const w of ws) {
+        const mine = data.samples.filter((s) => w.points.has(s.point))
+        if (mine.length > 0) w.listener(mine)
+      }
+    },
+  )
 
   return {
     latest(tenant, points) {

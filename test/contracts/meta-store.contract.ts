@@ -129,6 +129,24 @@ export function metaStoreContract(name: string, open: () => Promise<MetaStore>):
         { code: 'NOT_FOUND' },
       )
       assert.equal((await store.pointsOfDevice(a, d.id)).length, 2)
+      assert.equal(
+        (
+          await store.pointsByIds(
+            a,
+            pts.map((p) => p.id),
+          )
+        ).length,
+        2,
+      )
+      assert.equal(
+        (
+          await store.pointsByIds(
+            b,
+            pts.map((p) => p.id),
+          )
+        ).length,
+        0,
+      )
       assert.equal((await store.listPoints(a, { q: '主轴' })).total, 1)
       await assert.rejects(store.getPoint(b, pts[0]?.id as PointId), { code: 'NOT_FOUND' })
       await store.setDeviceOnline(a, d.id, true, 1234)

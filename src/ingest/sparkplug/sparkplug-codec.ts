@@ -51,7 +51,7 @@ function unitOf(m: UMetric): string | null {
   return u && typeof u.value === 'string' ? u.value : null
 }
 
-function valueOf(m: UMetric): number | boolean | string | null {
+function metricValue(m: UMetric): number | boolean | string | null {
   if (m.isNull) return null
   const v = m.value
   if (v === null || v === undefined) return null
@@ -73,7 +73,7 @@ export function decodeSparkplug(payload: Uint8Array): DecodedPayload {
       alias: toNumber(m.alias),
       type: (m.type as string | undefined) ?? null,
       timestamp: toNumber(m.timestamp),
-      value: valueOf(m),
+      value: metricValue(m),
       quality: qualityOf(m),
       unit: unitOf(m),
     })),

@@ -2,9 +2,23 @@ import type { Clock, DeviceId, Sample, TenantId } from '../../core/index.ts'
 import type { RongheError } from '../../core/index.ts'
 import type { IngestPipeline, PointDefinition } from '../ingest-pipeline.ts'
 import { IngestErrors } from '../ingest-errors.ts'
-import { type DecodedMetric, type DecodedPayload, decodeSparkplug, encodeSparkplug, pointTypeOf } from './sparkplug-codec.ts'
+import {
+  type DecodedMetric,
+  type DecodedPayload,
+  decodeSparkplug,
+  encodeSparkplug,
+  pointTypeOf,
+} from './sparkplug-codec.ts'
 
-export type SparkplugMessageType = 'NBIRTH' | 'NDEATH' | 'DBIRTH' | 'DDEATH' | 'NDATA' | 'DDATA' | 'NCMD' | 'DCMD'
+export type SparkplugMessageType =
+  | 'NBIRTH'
+  | 'NDEATH'
+  | 'DBIRTH'
+  | 'DDEATH'
+  | 'NDATA'
+  | 'DDATA'
+  | 'NCMD'
+  | 'DCMD'
 
 export interface SparkplugTopic {
   readonly group: string
@@ -38,10 +52,19 @@ export interface SparkplugHostDeps {
   readonly pipeline: IngestPipeline
   readonly clock: Clock
   /** publishes a platform message to the broker (NCMD rebirth requests, STATE) */
-  readonly publish: (topic: string, payload: Uint8Array | string, opts: { qos: 0 | 1; retain: boolean }) => Promise<void>
+  readonly publish: (
+    topic: string,
+    payload: Uint8Array | string,
+    opts: { qos: 0 | 1; retain: boolean },
+  ) => Promise<void>
   /** device (edge node) online state changes, for the twin and the metadata store */
   readonly onNodeState?: (tenant: TenantId, device: DeviceId, online: boolean, at: number) => void
-  readonly onSparkplugDeviceState?: (tenant: TenantId, device: DeviceId, sparkplugDevice: string, online: boolean) => void
+  readonly onSparkplugDeviceState?: (
+    tenant: TenantId,
+    device: DeviceId,
+    sparkplugDevice: string,
+    online: boolean,
+  ) => void
   /** smallest gap between two rebirth requests to one edge node */
   readonly rebirthIntervalMs?: number
 }
@@ -55,7 +78,12 @@ export interface SparkplugHandleResult {
 export interface SparkplugHost {
   readonly hostId: string
   /** Handles one message from an authenticated edge node that `device` stands for. */
-  handle(tenant: TenantId, device: DeviceId, topic: SparkplugTopic, payload: Buffer): Promise<SparkplugHandleResult>
+  handle(
+    tenant: TenantId,
+    device: DeviceId,
+    topic: SparkplugTopic,
+    payload: Buffer,
+  ): Promise<SparkplugHandleResult>
   /** announces the host online (retained STATE, Sparkplug 3.0) */
   start(): Promise<void>
   stop(): Promise<void>
@@ -63,7 +91,8 @@ export interface SparkplugHost {
 }
 
 const CONTROL = /^(Node Control|Device Control)\//
-const isData = (m: DecodedMetric): boolean => !CONTROL.test(m.name ?? '') && m.name !== 'bdSeq' && !(m.name ?? '').startsWith('Properties/')
+const isData = (m: DecodedMetric): boolean =>
+  !CONTROL.test(m.name ?? '') && m.name !== 'bdSeq' && !(m.name ?? '').startsWith('Properties/')
 
 /**
  * Sparkplug B host application (primary host). Keeps, per edge node, the aliases from its BIRTH
@@ -88,7 +117,9 @@ export function createSparkplugHost(deps: SparkplugHostDeps, hostId = 'ronghe'):
       timestamp: now,
       metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true, timestamp: now }],
     })
-    void deps.publish(`spBv1.0/${t.group}/NCMD/${t.edgeNode}`, payload, { qos: 0, retain: false }).catch(() => undefined)
+    void deps
+      .publish(`spBv1.0/${t.group}/NCMD/${t.edgeNode}`, payload, { qos: 0, retain: false })
+      .catch(() => undefined)
   }
 
   function reject(error: RongheError): SparkplugHandleResult {
@@ -119,7 +150,13 @@ export function createSparkplugHost(deps: SparkplugHostDeps, hostId = 'ronghe'):
     return write(tenant, device, t, p, state)
   }
 
-  async function write(tenant: TenantId, device: DeviceId, t: SparkplugTopic, p: DecodedPayload, state: NodeState): Promise<number> {
+  async function write(
+    tenant: TenantId,
+    device: DeviceId,
+    t: SparkplugTopic,
+    p: DecodedPayload,
+    state: NodeState,
+  ): Promise<number> {
     const points = await deps.pipeline.pointsByKey(tenant, device)
     const samples: Sample[] = []
     const fallbackTs = p.timestamp ?? deps.clock.now()
@@ -153,7 +190,14 @@ export function createSparkplugHost(deps: SparkplugHostDeps, hostId = 'ronghe'):
 
       if (t.type === 'NBIRTH') {
         const bd = p.metrics.find((m) => m.name === 'bdSeq')
-        state = { bdSeq: typeof bd?.value === 'number' ? bd.value : null, seq: p.seq ?? 0, born: true, aliases: new Map(), devices: new Map(), lastRebirthRequest: 0 }
+        state = {
+          bdSeq: typeof bd?.value === 'number' ? bd.value : null,
+          seq: p.seq ?? 0,
+          born: true,
+          aliases: new Map(),
+          devices: new Map(),
+          lastRebirthRequest: 0,
+        }
         nodes.set(key, state)
         counters.births++
         const n = await birth(tenant, device, t, p, state)
@@ -163,7 +207,8 @@ export function createSparkplugHost(deps: SparkplugHostDeps, hostId = 'ronghe'):
       if (t.type === 'NDEATH') {
         const bd = p.metrics.find((m) => m.name === 'bdSeq')
         // an NDEATH from an older session (a late will) must not kill the newer one
-        if (state && state.bdSeq !== null && typeof bd?.value === 'number' && bd.value !== state.bdSeq) return { ok: true, accepted: 0 }
+        if (state && state.bdSeq !== null && typeof bd?.value === 'number' && bd.value !== state.bdSeq)
+          return { ok: true, accepted: 0 }
         if (state) {
           state.born = false
           for (const [name, d] of state.devices) {
@@ -175,7 +220,7 @@ export function createSparkplugHost(deps: SparkplugHostDeps, hostId = 'ronghe'):
         deps.onNodeState?.(tenant, device, false, now)
         return { ok: true, accepted: 0 }
       }
-      if (!state || !state.born) {
+      if (!state?.born) {
         requestRebirth(t, state)
         return reject(IngestErrors.unknownDevice(`edge node ${t.group}/${t.edgeNode}`))
       }
@@ -218,7 +263,12 @@ export function createSparkplugHost(deps: SparkplugHostDeps, hostId = 'ronghe'):
           }
           if (m.alias === null || !state.aliases.has(m.alias)) {
             requestRebirth(t, state)
-            return reject(IngestErrors.unknownAlias(m.alias ?? -1, `${t.group}/${t.edgeNode}${t.device ? `/${t.device}` : ''}`))
+            return reject(
+              IngestErrors.unknownAlias(
+                m.alias ?? -1,
+                `${t.group}/${t.edgeNode}${t.device ? `/${t.device}` : ''}`,
+              ),
+            )
           }
         }
         const n = await write(tenant, device, t, p, state)
@@ -228,14 +278,21 @@ export function createSparkplugHost(deps: SparkplugHostDeps, hostId = 'ronghe'):
       return reject(IngestErrors.topicDenied(`spBv1.0/${t.group}/${t.type}/${t.edgeNode}`))
     },
     async start(): Promise<void> {
-      await deps.publish(`spBv1.0/STATE/${hostId}`, JSON.stringify({ online: true, timestamp: deps.clock.now() }), {
-        qos: 1,
-        retain: true,
-      })
+      await deps.publish(
+        `spBv1.0/STATE/${hostId}`,
+        JSON.stringify({ online: true, timestamp: deps.clock.now() }),
+        {
+          qos: 1,
+          retain: true,
+        },
+      )
     },
     async stop(): Promise<void> {
       await deps
-        .publish(`spBv1.0/STATE/${hostId}`, JSON.stringify({ online: false, timestamp: deps.clock.now() }), { qos: 1, retain: true })
+        .publish(`spBv1.0/STATE/${hostId}`, JSON.stringify({ online: false, timestamp: deps.clock.now() }), {
+          qos: 1,
+          retain: true,
+        })
         .catch(() => undefined)
     },
     stats: () => ({ ...counters }),

@@ -759,6 +759,21 @@ export function createKyselyMetaStore(
       if (!r) throw CoreErrors.notFound('point', id)
       return toPoint(r)
     },
+    async pointsByIds(tenant, ids): Promise<readonly Point[]> {
+      const out: Point[] = []
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500)
+        if (chunk.length === 0) continue
+        const rows = await db
+          .selectFrom('points')
+          .selectAll()
+          .where('tenant_id', '=', tenant)
+          .where('id', 'in', chunk)
+          .execute()
+        for (const r of rows) out.push(toPoint(r))
+      }
+      return out
+    },
     async listPoints(tenant, q): Promise<Page<Point>> {
       let base = db.selectFrom('points').selectAll().where('tenant_id', '=', tenant)
       if (q?.deviceId) base = base.where('device_id', '=', q.deviceId)

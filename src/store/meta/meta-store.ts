@@ -177,6 +177,8 @@ export interface MetaStore {
 
   createPoints(tenant: TenantId, points: readonly NewPoint[]): Promise<readonly Point[]>
   getPoint(tenant: TenantId, id: PointId): Promise<Point>
+  /** the points among `ids` that belong to the tenant (others are silently absent) */
+  pointsByIds(tenant: TenantId, ids: readonly PointId[]): Promise<readonly Point[]>
   listPoints(
     tenant: TenantId,
     q?: PageQuery & { deviceId?: DeviceId; assetId?: AssetId },

@@ -1,0 +1,80 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { CoreErrors, type TenantId } from '../core/index.ts'
+import type { Bus } from '../bus/index.ts'
+import type { IngestPipeline } from '../ingest/ingest-pipeline.ts'
+import type { MetaStore } from '../store/meta/index.ts'
+import type { SeriesStore } from '../store/series/series-store.ts'
+import type { Actor, Principal, SecurityService } from '../security/security-service.ts'
+import { assertCan, type Permission } from '../security/rbac.ts'
+import { SecurityErrors } from '../security/security-errors.ts'
+import type { LiveValues } from '../twin/index.ts'
+import type { AuditFn, RegistryService } from '../twin/registry-service.ts'
+
+/** What the API's routes are given: modules and ports, never adapters. */
+export interface ApiDeps {
+  readonly meta: MetaStore
+  readonly series: SeriesStore
+  readonly bus: Bus
+  readonly security: SecurityService
+  readonly registry: RegistryService
+  readonly pipeline: IngestPipeline
+  readonly live: LiveValues
+  readonly clock: { now(): number }
+  /** how devices reach this node, for the device connection panel */
+  readonly connectInfo: () => { mqttHost: string; mqttPort: number; httpUrl: string }
+  readonly bodyLimit: number
+  /** the built console's folder, served at `/` if present */
+  readonly webRoot?: string
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null
+  }
+}
+
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw SecurityErrors.invalidToken()
+  return req.principal
+}
+
+export function actorOf(req: FastifyRequest): Actor & { principal: Principal } {
+  return { principal: principalOf(req), ip: req.ip }
+}
+
+/**
+ * The tenant a request acts on. Enterprise users act on their own; a platform admin names one with
+ * the `X-Ronghe-Tenant` header (the console's tenant switcher). Checks the permission too.
+ */
+export function tenantOf(req: FastifyRequest, permission: Permission): TenantId {
+  const p = principalOf(req)
+  assertCan(p.role, permission)
+  if (p.tenant) return p.tenant
+  const chosen = req.headers['x-ronghe-tenant']
+  if (typeof chosen === 'string' && chosen.length > 0) return chosen as TenantId
+  throw SecurityErrors.tenantRequired()
+}
+
+/** For routes a platform admin may call without a tenant (users and API keys of the platform itself). */
+export function tenantOrPlatform(req: FastifyRequest, permission: Permission): TenantId | null {
+  const p = principalOf(req)
+  assertCan(p.role, permission)
+  if (p.tenant) return p.tenant
+  const chosen = req.headers['x-ronghe-tenant']
+  return typeof chosen === 'string' && chosen.length > 0 ? (chosen as TenantId) : null
+}
+
+export function auditOf(req: FastifyRequest, deps: ApiDeps): AuditFn {
+  const actor = actorOf(req)
+  return (tenant, action, target, outcome, details) =>
+    deps.security.audit(actor, tenant, action, target, outcome, details)
+}
+
+export function requirePlatformAdmin(req: FastifyRequest): void {
+  const p = principalOf(req)
+  if (p.role !== 'platform_admin') throw CoreErrors.forbidden('only the platform admin may do this')
+}
+
+export function noContent(reply: FastifyReply): FastifyReply {
+  return reply.code(204).send()
+}

@@ -1,0 +1,251 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { createApiServer } from './api/server.ts'
+import { createMemoryBus } from './bus/memory-bus.ts'
+import { Subjects } from './bus/index.ts'
+import type { RongheConfig } from './config.ts'
+import {
+  type Clock,
+  createLogger,
+  type DeviceId,
+  type Logger,
+  systemClock,
+  type TenantId,
+} from './core/index.ts'
+import { createDeviceGateway } from './ingest/device-gateway.ts'
+import { createIngestPipeline, type IngestPipeline } from './ingest/ingest-pipeline.ts'
+import { createMqttBroker, type MqttBroker } from './ingest/mqtt/index.ts'
+import { createSparkplugHost } from './ingest/sparkplug/sparkplug-host.ts'
+import { openWriteAheadLog } from './ingest/wal/write-ahead-log.ts'
+import { createSecurityService, type SecurityService } from './security/security-service.ts'
+import type { MetaStore } from './store/meta/index.ts'
+import { createSqliteMetaStore } from './store/meta/sqlite-meta-store.ts'
+import { createDuckdbSeriesStore } from './store/series/duckdb-series-store.ts'
+import type { SeriesStore } from './store/series/series-store.ts'
+import { createLiveValues } from './twin/index.ts'
+import { createRegistryService, type RegistryService } from './twin/registry-service.ts'
+
+export interface RongheApp {
+  readonly config: RongheConfig
+  readonly meta: MetaStore
+  readonly series: SeriesStore
+  readonly pipeline: IngestPipeline
+  readonly security: SecurityService
+  readonly registry: RegistryService
+  readonly api: FastifyInstance
+  readonly broker: MqttBroker | null
+  /** bound ports (differ from the configuration when it asked for 0) */
+  readonly httpPort: number
+  readonly mqttPort: number | null
+  /** set on the first start of a data directory */
+  readonly firstRun: { readonly adminPassword: string | null; readonly demoTenant: TenantId | null } | null
+  stop(): Promise<void>
+}
+
+export interface StartOptions {
+  readonly clock?: Clock
+  readonly log?: Logger
+  /** where the built console lives; default web/dist beside the sources */
+  readonly webRoot?: string
+}
+
+/**
+ * The composition root: the only place that picks adapters and wires modules together.
+ * Embedded shape: SQLite metadata, DuckDB series, in-process bus and MQTT broker.
+ */
+export async function startRonghe(config: RongheConfig, options: StartOptions = {}): Promise<RongheApp> {
+  const clock = options.clock ?? systemClock
+  const log = options.log ?? createLogger(config.log.level)
+  if (config.databaseUrl || config.natsUrl) {
+    throw new Error(
+      'RONGHE_DATABASE_URL / RONGHE_NATS_URL: the scale-out adapters are not part of this build yet; unset them to run embedded',
+    )
+  }
+  mkdirSync(config.dataDir, { recursive: true })
+  const isNew = !existsSync(join(config.dataDir, 'meta.db'))
+
+  const meta = await createSqliteMetaStore({ path: join(config.dataDir, 'meta.db'), clock })
+  const series = await createDuckdbSeriesStore({
+    path: join(config.dataDir, 'series.duckdb'),
+    onError: (err) => log.child('series').error('background series work failed', { error: err.message }),
+  })
+  const wal = openWriteAheadLog({
+    dir: join(config.dataDir, 'wal'),
+    minSyncIntervalMs: config.ingest.groupCommitMs,
+  })
+  const bus = createMemoryBus({
+    onError: (err, subject) =>
+      log.child('bus').error(`handler for ${subject} failed`, { error: String(err) }),
+  })
+  const pipeline = createIngestPipeline({
+    meta,
+    series,
+    wal,
+    bus,
+    clock,
+    config: config.ingest,
+    log: log.child('ingest'),
+  })
+  await pipeline.start()
+  const live = createLiveValues(bus)
+  const security = createSecurityService({
+    meta,
+    clock,
+    sessionTtlMinutes: config.security.sessionTtlMinutes,
+  })
+  const registry = createRegistryService({ meta, series, bus, clock })
+
+  const invalidate = ({ data }: { data: { tenant: TenantId; device: DeviceId } }): void =>
+    pipeline.invalidate(data.tenant, data.device)
+  bus.subscribe('point.changed', invalidate)
+  bus.subscribe('device.deleted', invalidate)
+
+  let broker: MqttBroker | null = null
+  let mqttPort: number | null = null
+  let brokerRef: MqttBroker | null = null
+  const publish = async (
+    topic: string,
+    payload: Uint8Array | string,
+    opts: { qos: 0 | 1; retain: boolean } = { qos: 0, retain: false },
+  ): Promise<void> => {
+    await brokerRef?.publish(topic, Buffer.from(payload), opts)
+  }
+  const sparkplug = createSparkplugHost({
+    pipeline,
+    clock,
+    publish,
+    onNodeState: (tenant, device, online, at) => {
+      meta.setDeviceOnline(tenant, device, online, at).catch(() => undefined)
+      void bus.publish(online ? Subjects.deviceConnected : Subjects.deviceDisconnected, {
+        tenant,
+        device,
+        at,
+      })
+    },
+  })
+  if (config.mqtt.enabled) {
+    const gateway = createDeviceGateway({
+      meta,
+      pipeline,
+      sparkplug,
+      bus,
+      clock,
+      verifySecret: (s, h) => security.verifyDeviceSecret(s, h),
+      publish: (topic, payload) => publish(topic, payload),
+      log: log.child('mqtt'),
+    })
+    broker = createMqttBroker({ hooks: gateway, maxPacketBytes: config.mqtt.maxPacketBytes, clock })
+    brokerRef = broker
+    mqttPort = await broker.listen(config.mqtt.port, config.mqtt.host)
+    await sparkplug.start()
+  }
+
+  const webRoot = options.webRoot ?? new URL('../web/dist', import.meta.url).pathname
+  let httpPort = config.http.port
+  const api = await createApiServer({
+    meta,
+    series,
+    bus,
+    security,
+    registry,
+    pipeline,
+    live,
+    clock,
+    bodyLimit: config.http.bodyLimit,
+    webRoot: existsSync(webRoot) ? webRoot : undefined,
+    connectInfo: () => ({
+      mqttHost: config.mqtt.host === '0.0.0.0' ? 'localhost' : config.mqtt.host,
+      mqttPort: mqttPort ?? config.mqtt.port,
+      httpUrl: `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${httpPort}`,
+    }),
+  })
+  await api.listen({ port: config.http.port, host: config.http.host })
+  const addr = api.server.address()
+  httpPort = typeof addr === 'object' && addr ? addr.port : config.http.port
+
+  let firstRun: RongheApp['firstRun'] = null
+  const admin = await security.ensurePlatformAdmin(config.security.adminPassword)
+  if (admin.created) {
+    const demoTenant = isNew && config.demo ? await createDemoEnterprise(registry, security) : null
+    firstRun = { adminPassword: admin.password, demoTenant }
+  }
+
+  // Retention: once an hour, drop each enterprise's samples older than its retention.
+  const retention = setInterval(() => {
+    void (async () => {
+      const tenants = await meta.listTenantsForPlatform({ limit: 1000 })
+      for (const t of tenants.items) {
+        const days = t.retentionDays ?? config.series.retentionDays
+        await series.deleteBefore(t.id, clock.now() - days * 86_400_000)
+      }
+    })().catch((err) => log.error('retention failed', { error: String(err) }))
+  }, 3_600_000)
+  retention.unref()
+
+  let stopped = false
+  return {
+    config,
+    meta,
+    series,
+    pipeline,
+    security,
+    registry,
+    api,
+    broker,
+    httpPort,
+    mqttPort,
+    firstRun,
+    async stop(): Promise<void> {
+      if (stopped) return
+      stopped = true
+      clearInterval(retention)
+      await sparkplug.stop()
+      await broker?.close()
+      await api.close()
+      await pipeline.stop()
+      live.stop()
+      await wal.close()
+      await bus.close()
+      await series.close()
+      await meta.close()
+    },
+  }
+}
+
+/** The demo enterprise a new data directory starts with, so the console is not empty. */
+async function createDemoEnterprise(registry: RegistryService, security: SecurityService): Promise<TenantId> {
+  const audit = (
+    tenant: TenantId | null,
+    action: string,
+    target: string | null,
+    outcome: 'ok' | 'denied' | 'failed',
+    details?: unknown,
+  ) => security.audit({ principal: null, ip: null }, tenant, action, target, outcome, details)
+  const t = await registry.createTenant(audit, {
+    name: '佛山市融合示范压铸有限公司',
+    uscc: '91440606MA4W00001U',
+    industryCode: 'C3391',
+    regionCode: '440600',
+  })
+  const site = await registry.createAsset(audit, t.id, { level: 'site', name: '顺德工厂', code: 'SD' })
+  const line = await registry.createAsset(audit, t.id, {
+    level: 'line',
+    name: '压铸一线',
+    code: 'L1',
+    parentId: site.id,
+  })
+  await registry.createAsset(audit, t.id, {
+    level: 'equipment',
+    name: '压铸机 DC-01',
+    code: 'DC-01',
+    parentId: line.id,
+    attributes: { kind: 'die_casting', numericallyControlled: true, keyProcess: true, networked: true },
+  })
+  return t.id
+}
+
+/** True if the data directory already holds a Ronghe installation. */
+export function hasData(dataDir: string): boolean {
+  return existsSync(dataDir) && readdirSync(dataDir).includes('meta.db')
+}
