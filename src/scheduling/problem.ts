@@ -141,13 +141,13 @@ export function compileModel(model: ShopModel): Problem {
   const setup = model.machines.map((m) => {
     if (m.setupTimes === undefined) return null
     const t = new Int32Array(nFamilies * nFamilies)
-    m.setupTimes.forEach((row, f) =>
+    m.setupTimes.forEach((row, f) => {
       row.forEach((v, g) => {
         if (!isInt(v) || v < 0) throw SchedulingErrors.invalidModel(`machine ${m.id}: bad set-up time`)
         if (f < nFamilies && g < nFamilies) t[f * nFamilies + g] = v
         if (v > 0) hasSetups = true
-      }),
-    )
+      })
+    })
     return t
   })
   let hasCalendars = false

@@ -205,7 +205,7 @@ export class TabuEngine {
       let machReady = Number.NEGATIVE_INFINITY
       if (w >= 0) machReady = r[w]! + dur[w]! + (hasSetups ? this.setup(mach[v]!, w, v) : 0)
       const win = p.windows[mach[v]!]
-      if (win == null) st = est > machReady ? est : machReady
+      if (win == null) st = Math.max(est, machReady)
       else {
         const su = w >= 0 && hasSetups ? this.setup(mach[v]!, w, v) : 0
         st = fitStart(win, est, w >= 0 ? r[w]! + dur[w]! : Number.NEGATIVE_INFINITY, su, dur[v]!)
@@ -367,8 +367,8 @@ export class TabuEngine {
   private estimate(m: number, from: number, to: number): number {
     const { seqs, segOrd, segR, segQ, r, q, dur, jp, js, p } = this
     const s = seqs[m]!
-    const lo = from < to ? from : to
-    const hi = from < to ? to : from
+    const lo = Math.min(from, to)
+    const hi = Math.max(from, to)
     const len = hi - lo + 1
     const u = s[from]!
     if (from < to) {
