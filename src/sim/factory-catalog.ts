@@ -327,47 +327,55 @@ const METER_POINTS: Readonly<Record<EnergyMedium, readonly [PointTemplate, Point
   ],
 }
 
-const KIND_POINTS: Readonly<Record<Exclude<EquipmentKind, 'energy-meter' | 'machine-tool'>, readonly PointTemplate[]>> =
-  {
-    'cnc-machining-centre': [
-      P.state,
-      P.partsGood,
-      P.partsScrap,
-      P.cycleTime,
-      P.program,
-      P.spindleSpeed,
-      P.spindleTemp,
-      P.vibrationRms,
-      P.motorCurrent,
-    ],
-    'injection-moulding-machine': [
-      P.state,
-      P.partsGood,
-      P.partsScrap,
-      P.cycleTime,
-      P.program,
-      P.hydraulicPressure,
-      P.barrelTemp,
-      P.mouldTemp,
-      P.vibrationRms,
-      P.motorCurrent,
-    ],
-    'die-casting-machine': [
-      P.state,
-      P.partsGood,
-      P.partsScrap,
-      P.cycleTime,
-      P.program,
-      P.hydraulicPressure,
-      P.dieTemp,
-      P.meltTemp,
-      P.vibrationRms,
-      P.motorCurrent,
-    ],
-    'industrial-robot': [P.state, P.cycles, P.motorCurrent, P.vibrationRms, P.jointTemp],
-    conveyor: [P.state, P.speed, P.motorCurrent, P.vibrationRms],
-    'air-compressor': [P.state, P.dischargePressure, P.dischargeTemp, P.motorCurrent, P.vibrationRms, P.runHours],
-  }
+const KIND_POINTS: Readonly<
+  Record<Exclude<EquipmentKind, 'energy-meter' | 'machine-tool'>, readonly PointTemplate[]>
+> = {
+  'cnc-machining-centre': [
+    P.state,
+    P.partsGood,
+    P.partsScrap,
+    P.cycleTime,
+    P.program,
+    P.spindleSpeed,
+    P.spindleTemp,
+    P.vibrationRms,
+    P.motorCurrent,
+  ],
+  'injection-moulding-machine': [
+    P.state,
+    P.partsGood,
+    P.partsScrap,
+    P.cycleTime,
+    P.program,
+    P.hydraulicPressure,
+    P.barrelTemp,
+    P.mouldTemp,
+    P.vibrationRms,
+    P.motorCurrent,
+  ],
+  'die-casting-machine': [
+    P.state,
+    P.partsGood,
+    P.partsScrap,
+    P.cycleTime,
+    P.program,
+    P.hydraulicPressure,
+    P.dieTemp,
+    P.meltTemp,
+    P.vibrationRms,
+    P.motorCurrent,
+  ],
+  'industrial-robot': [P.state, P.cycles, P.motorCurrent, P.vibrationRms, P.jointTemp],
+  conveyor: [P.state, P.speed, P.motorCurrent, P.vibrationRms],
+  'air-compressor': [
+    P.state,
+    P.dischargePressure,
+    P.dischargeTemp,
+    P.motorCurrent,
+    P.vibrationRms,
+    P.runHours,
+  ],
+}
 
 interface EquipmentOpts {
   readonly key: string
@@ -445,7 +453,8 @@ function keysOf(...groups: readonly (LineSpec | AreaSpec)[]): string[] {
   const out: string[] = []
   for (const g of groups) {
     const lines = 'lines' in g ? g.lines : [g]
-    for (const l of lines) for (const c of l.cells) for (const e of c.equipment) if (e.kind !== 'energy-meter') out.push(e.key)
+    for (const l of lines)
+      for (const c of l.cells) for (const e of c.equipment) if (e.kind !== 'energy-meter') out.push(e.key)
   }
   return out
 }
@@ -675,7 +684,10 @@ function dongguan(): EnterpriseSpec {
         product: 'Wi-Fi router final assembly',
         cells: [
           cell('AS-L1-C1', '锁螺丝工位', [conveyor('CV-01'), robot('RB-03', 'CV-01', '锁螺丝机器人')]),
-          cell('AS-L1-C2', '测试包装工位', [conveyor('CV-02', 'CV-01'), robot('RB-04', 'CV-01', '码垛机器人')]),
+          cell('AS-L1-C2', '测试包装工位', [
+            conveyor('CV-02', 'CV-01'),
+            robot('RB-04', 'CV-01', '码垛机器人'),
+          ]),
         ],
       },
       {
@@ -904,6 +916,7 @@ export function listEquipment(enterprises: readonly EnterpriseSpec[]): PlacedEqu
     for (const site of enterprise.sites)
       for (const area of site.areas)
         for (const line of area.lines)
-          for (const c of line.cells) for (const e of c.equipment) out.push({ enterprise, site, area, line, cell: c, equipment: e })
+          for (const c of line.cells)
+            for (const e of c.equipment) out.push({ enterprise, site, area, line, cell: c, equipment: e })
   return out
 }

@@ -43,7 +43,12 @@ interface BearingDraw {
   readonly resetCounters: boolean
 }
 
-function drawBearing(seed: number, p: PlacedEquipment, weekStart: number, rates: FaultRates): BearingDraw | null {
+function drawBearing(
+  seed: number,
+  p: PlacedEquipment,
+  weekStart: number,
+  rates: FaultRates,
+): BearingDraw | null {
   if (!hasPoint(p, 'vibrationRms')) return null
   const kind = p.equipment.kind
   if (!VIBRATING.has(kind) && !VIBRATING_AUX.has(kind)) return null
@@ -167,7 +172,8 @@ export function planFaults(
     const cal = p.site.calendar
     // faults start in their week but may run up to ~3 days into the next (weekend-shifted breakdowns)
     for (let w = localWeekStart(cal, fromTs) - WEEK_MS; w <= toTs; w += WEEK_MS) {
-      for (const f of planEquipmentWeek(seed, p, w, rates)) if (f.endTs >= fromTs && f.onsetTs <= toTs) out.push(f)
+      for (const f of planEquipmentWeek(seed, p, w, rates))
+        if (f.endTs >= fromTs && f.onsetTs <= toTs) out.push(f)
     }
   }
   return out.sort((a, b) => a.onsetTs - b.onsetTs || a.id.localeCompare(b.id))

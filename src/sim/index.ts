@@ -1,4 +1,10 @@
-export { buildEnterprises, listEquipment, makeUscc, orgCodeCheckChar, type PlacedEquipment } from './factory-catalog.ts'
+export {
+  buildEnterprises,
+  listEquipment,
+  makeUscc,
+  orgCodeCheckChar,
+  type PlacedEquipment,
+} from './factory-catalog.ts'
 export * from './factory-types.ts'
 export { DEFAULT_FAULT_RATES, type FaultRates, planEquipmentWeek, planFaults } from './fault-plan.ts'
 export { createRng, hashSeed, type Rng } from './random.ts'

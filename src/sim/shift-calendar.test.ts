@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { CALENDARS, calendarSegmentAt, localWeekday, localWeekStart, nextWorkingTime } from './shift-calendar.ts'
+import {
+  CALENDARS,
+  calendarSegmentAt,
+  localWeekday,
+  localWeekStart,
+  nextWorkingTime,
+} from './shift-calendar.ts'
 
 /** Epoch ms of a China Standard Time wall-clock time. */
 const cst = (y: number, mo: number, d: number, h: number, mi = 0): number => Date.UTC(y, mo - 1, d, h - 8, mi)

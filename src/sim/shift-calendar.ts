@@ -54,8 +54,18 @@ export const CALENDARS = {
     name: '两班倒 (2 × 12 h, Mon–Sat)',
     utcOffsetMs: CST_OFFSET_MS,
     shifts: [
-      { name: 'day', startMin: 8 * 60, durationMin: 12 * 60, breaks: [{ afterMin: 4 * 60, durationMin: 30 }] },
-      { name: 'night', startMin: 20 * 60, durationMin: 12 * 60, breaks: [{ afterMin: 4 * 60, durationMin: 30 }] },
+      {
+        name: 'day',
+        startMin: 8 * 60,
+        durationMin: 12 * 60,
+        breaks: [{ afterMin: 4 * 60, durationMin: 30 }],
+      },
+      {
+        name: 'night',
+        startMin: 20 * 60,
+        durationMin: 12 * 60,
+        breaks: [{ afterMin: 4 * 60, durationMin: 30 }],
+      },
     ],
     workDays: [1, 2, 3, 4, 5, 6],
   },
@@ -67,7 +77,12 @@ export const CALENDARS = {
     shifts: [
       { name: 'morning', startMin: 0, durationMin: 8 * 60, breaks: [{ afterMin: 4 * 60, durationMin: 30 }] },
       { name: 'day', startMin: 8 * 60, durationMin: 8 * 60, breaks: [{ afterMin: 4 * 60, durationMin: 30 }] },
-      { name: 'evening', startMin: 16 * 60, durationMin: 8 * 60, breaks: [{ afterMin: 4 * 60, durationMin: 30 }] },
+      {
+        name: 'evening',
+        startMin: 16 * 60,
+        durationMin: 8 * 60,
+        breaks: [{ afterMin: 4 * 60, durationMin: 30 }],
+      },
     ],
     workDays: [1, 2, 3, 4, 5],
   },
@@ -76,7 +91,9 @@ export const CALENDARS = {
     key: 'day-shift',
     name: '常白班 (08:00–17:00, Mon–Fri)',
     utcOffsetMs: CST_OFFSET_MS,
-    shifts: [{ name: 'day', startMin: 8 * 60, durationMin: 9 * 60, breaks: [{ afterMin: 4 * 60, durationMin: 60 }] }],
+    shifts: [
+      { name: 'day', startMin: 8 * 60, durationMin: 9 * 60, breaks: [{ afterMin: 4 * 60, durationMin: 60 }] },
+    ],
     workDays: [1, 2, 3, 4, 5],
   },
 } as const satisfies Record<string, ShiftCalendarSpec>
@@ -134,7 +151,8 @@ export function calendarSegmentAt(cal: ShiftCalendarSpec, ts: number): CalendarS
   let offFrom = day - DAY_MS
   for (const iv of intervals) {
     if (ts < iv.from) return { status: 'off', from: offFrom, until: iv.from, shift: null, shiftStart: null }
-    if (ts < iv.until) return { status: iv.status, from: iv.from, until: iv.until, shift: iv.shift, shiftStart: iv.shiftStart }
+    if (ts < iv.until)
+      return { status: iv.status, from: iv.from, until: iv.until, shift: iv.shift, shiftStart: iv.shiftStart }
     offFrom = iv.until
   }
   // no shift within two days (long weekends): off until the next day boundary, then look again

@@ -49,7 +49,12 @@ export interface EquipmentStatus {
   readonly cycles: number
   readonly powerKw: number
   /** Cumulative consumption attributed to this equipment: kWh, natural gas m³, water m³, steam t. */
-  readonly consumption: { readonly electricity: number; readonly gas: number; readonly water: number; readonly steam: number }
+  readonly consumption: {
+    readonly electricity: number
+    readonly gas: number
+    readonly water: number
+    readonly steam: number
+  }
 }
 
 export interface VirtualFactory {
@@ -239,7 +244,9 @@ function round(v: number, digits: number): number {
 export function createVirtualFactory(options: VirtualFactoryOptions): VirtualFactory {
   const tickMs = options.tickMs ?? 1000
   if (!Number.isInteger(tickMs) || tickMs <= 0 || tickMs > HOUR_MS)
-    throw SimErrors.invalidConfig('tickMs must be a whole number of milliseconds between 1 and 3 600 000', { tickMs })
+    throw SimErrors.invalidConfig('tickMs must be a whole number of milliseconds between 1 and 3 600 000', {
+      tickMs,
+    })
   if (!Number.isFinite(options.start)) throw SimErrors.invalidConfig('start must be an epoch-ms number')
   const seed = typeof options.seed === 'number' ? options.seed >>> 0 : hashSeed(options.seed)
   const rates: FaultRates = { ...DEFAULT_FAULT_RATES, ...options.faultRates }
@@ -356,14 +363,17 @@ export function createVirtualFactory(options: VirtualFactoryOptions): VirtualFac
     if (spec.follows !== undefined) {
       const leader = byDevice.get(`${eq.entKey}/${spec.follows}`)
       if (leader === undefined || leader.role !== 'producer')
-        throw SimErrors.invalidConfig(`${eq.entKey}/${eq.devKey} follows ${spec.follows}, which is not a leading machine`)
+        throw SimErrors.invalidConfig(
+          `${eq.entKey}/${eq.devKey} follows ${spec.follows}, which is not a leading machine`,
+        )
       eq.leader = leader
       leader.followers.push(eq)
     }
     if (eq.role === 'meter') {
       for (const key of spec.measures ?? []) {
         const m = byDevice.get(`${eq.entKey}/${key}`)
-        if (m === undefined) throw SimErrors.invalidConfig(`meter ${eq.devKey} measures unknown equipment ${key}`)
+        if (m === undefined)
+          throw SimErrors.invalidConfig(`meter ${eq.devKey} measures unknown equipment ${key}`)
         eq.measured.push(m)
         const mi = eq.mediumIdx
         if (mi >= 1 && mi <= 3) m.rates[mi] = mediaRates(m.kind, mi as 1 | 2 | 3)
@@ -373,7 +383,6 @@ export function createVirtualFactory(options: VirtualFactoryOptions): VirtualFac
   const meters = eqs.filter((e) => e.role === 'meter')
   const producers = eqs.filter((e) => e.role === 'producer')
   const followers = eqs.filter((e) => e.role === 'follower')
-  const compressors = eqs.filter((e) => e.role === 'compressor')
   const emitting = eqs.filter((e) => e.points.length > 0)
 
   // machines that are inside a shift at the start are warm and mid-shift (no start-up setup)
@@ -460,7 +469,7 @@ export function createVirtualFactory(options: VirtualFactoryOptions): VirtualFac
     if (f === null) return 0
     const bd = f.breakdownTs ?? f.endTs
     const p = (t - f.onsetTs) / Math.max(1, bd - f.onsetTs)
-    return p < 0 ? 0 : p > 1 ? 1 : p
+    return Math.min(1, Math.max(0, p))
   }
 
   function wearFactor(eq: Eq, t: number): number {
@@ -503,7 +512,7 @@ export function createVirtualFactory(options: VirtualFactoryOptions): VirtualFac
   }
 
   function ambient(site: SiteRt, t: number): number {
-    const localHour = (((t + site.spec.calendar.utcOffsetMs) % DAY_MS) + DAY_MS) % DAY_MS / HOUR_MS
+    const localHour = ((((t + site.spec.calendar.utcOffsetMs) % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS
     return site.ambientBase + 4 * Math.sin((2 * Math.PI * (localHour - 9)) / 24)
   }
 
@@ -547,16 +556,23 @@ export function createVirtualFactory(options: VirtualFactoryOptions): VirtualFac
       case 'spindleSpeed':
         return s === RUNNING ? round(eq.job.rpm * (1 + 0.002 * n.normal()), 1) : 0
       case 'spindleTemp':
-        return round(ambient(eq.site, t) + 4 + 24 * eq.heat + 10 * wearProgress(eq, t) ** 2 + 0.3 * n.normal(), 2)
+        return round(
+          ambient(eq.site, t) + 4 + 24 * eq.heat + 10 * wearProgress(eq, t) ** 2 + 0.3 * n.normal(),
+          2,
+        )
       case 'jointTemp':
-        return round(ambient(eq.site, t) + 3 + 18 * eq.heat + 8 * wearProgress(eq, t) ** 2 + 0.3 * n.normal(), 2)
+        return round(
+          ambient(eq.site, t) + 3 + 18 * eq.heat + 8 * wearProgress(eq, t) ** 2 + 0.3 * n.normal(),
+          2,
+        )
       case 'dischargeTemp':
         return round(ambient(eq.site, t) + 8 + 60 * eq.heat + 0.5 * n.normal(), 2)
       case 'vibrationRms': {
         const base = eq.k.vibBase * wearFactor(eq, t)
         let v: number
         if (s === RUNNING) v = base * (0.85 + 0.3 * eq.load) * (1 + 0.08 * n.normal())
-        else if (s === IDLE || s === SETUP) v = base * (eq.role === 'compressor' ? 0.6 : 0.3) * (1 + 0.1 * n.normal())
+        else if (s === IDLE || s === SETUP)
+          v = base * (eq.role === 'compressor' ? 0.6 : 0.3) * (1 + 0.1 * n.normal())
         else v = 0.05 + 0.02 * Math.abs(n.normal())
         return round(Math.max(0.01, v), 3)
       }
@@ -633,7 +649,7 @@ export function createVirtualFactory(options: VirtualFactoryOptions): VirtualFac
   function nextCycleMs(eq: Eq, t: number, seg: CalendarSegment): number {
     let f = 1 + 0.02 * eq.rng.normal()
     if (f < 0.9) f = 0.9
-    const localHour = (((t + eq.site.spec.calendar.utcOffsetMs) % DAY_MS) + DAY_MS) % DAY_MS / HOUR_MS
+    const localHour = ((((t + eq.site.spec.calendar.utcOffsetMs) % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS
     // night work is a little slower, and so is the first hour of a shift
     if (localHour >= 22 || localHour < 6) f *= 1.03
     if (seg.shiftStart !== null && t - seg.shiftStart < HOUR_MS) f *= 1.04
@@ -766,7 +782,8 @@ export function createVirtualFactory(options: VirtualFactoryOptions): VirtualFac
         if (c.state === RUNNING) up++
       })
       const demand = 0.2 + 0.8 * site.runningRatio
-      for (const c of site.compressors) c.load = Math.min(1, (demand * site.compressors.length * 0.6) / Math.max(1, up))
+      for (const c of site.compressors)
+        c.load = Math.min(1, (demand * site.compressors.length * 0.6) / Math.max(1, up))
     }
     const hours = tickMs / HOUR_MS
     for (const eq of eqs) {
@@ -778,8 +795,7 @@ export function createVirtualFactory(options: VirtualFactoryOptions): VirtualFac
         const rt = eq.rates[m]
         if (rt) eq.cum[m] = (eq.cum[m] ?? 0) + (rt[s] ?? 0) * hours
       }
-      const target =
-        s === RUNNING ? 0.55 + 0.45 * eq.load : s === IDLE ? 0.35 : s === SETUP ? 0.3 : 0
+      const target = s === RUNNING ? 0.55 + 0.45 * eq.load : s === IDLE ? 0.35 : s === SETUP ? 0.3 : 0
       eq.heat += (target - eq.heat) * kHeat
       eq.heat2 += ((s === PLANNED ? 0 : 1) - eq.heat2) * kHeat2
       if (eq.role === 'compressor' && (s === RUNNING || s === IDLE)) eq.runHours += hours
@@ -791,7 +807,7 @@ export function createVirtualFactory(options: VirtualFactoryOptions): VirtualFac
         // lighting, HVAC and offices: a daily profile, lower outside shifts
         let rated = 0
         for (const e of m.measured) rated += e.rated
-        const hour = (((t + m.site.spec.calendar.utcOffsetMs) % DAY_MS) + DAY_MS) % DAY_MS / HOUR_MS
+        const hour = ((((t + m.site.spec.calendar.utcOffsetMs) % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS
         const daily = 1 + 0.25 * Math.sin((2 * Math.PI * (hour - 9)) / 24)
         m.baseRate = 0.05 * rated * daily * (seg.status === 'off' ? 0.5 : 1)
       } else if (m.mediumIdx === 2 && main === false && m.devKey === 'WM-01' && m.measured.length > 3) {
