@@ -19,6 +19,7 @@ export {
   UNASSIGNED_REASON,
 } from './compute-oee.ts'
 export { type OeeElements, type OeeKpis, oeeKpis, sumElements, ZERO_ELEMENTS } from './oee-elements.ts'
+export { type StateSample, samplesToIntervals } from './state-samples.ts'
 export {
   expandShifts,
   type ShiftBreak,
