@@ -177,7 +177,10 @@ describe('virtual factory', () => {
     const faults = probe
       .groundTruth(MONDAY, MONDAY + 7 * 24 * HOUR_MS)
       .filter((g) => g.kind === 'tool-wear' && Number(g.detail['maxScrapRate']) > 0.12)
-    const fault = faults.find((g) => g.endTs - g.onsetTs > 4 * HOUR_MS)
+    // the worst tool that wears for more than 4 h: the late part of its wear has enough parts to measure
+    const fault = faults
+      .filter((g) => g.endTs - g.onsetTs > 4 * HOUR_MS)
+      .sort((a, b) => Number(b.detail['maxScrapRate']) - Number(a.detail['maxScrapRate']))[0]
     assert.ok(fault)
     const f = createVirtualFactory({
       seed: 5,
@@ -192,7 +195,7 @@ describe('virtual factory', () => {
       const inside = s.filter((v) => v.ts >= from && v.ts <= to)
       return (inside.at(-1)!.value as number) - (inside[0]!.value as number)
     }
-    const mid = (fault.onsetTs + fault.endTs) / 2
+    const mid = fault.onsetTs + (fault.endTs - fault.onsetTs) / 3
     const rate = (vs: SimValue[]): number => {
       const g = series(vs, fault.enterpriseKey, fault.deviceKey, 'partsGood')
       const sc = series(vs, fault.enterpriseKey, fault.deviceKey, 'partsScrap')
