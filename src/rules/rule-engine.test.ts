@@ -163,7 +163,11 @@ describe('limit rules', () => {
     ])
     assert.deepEqual(bad({ kind: 'expression', id: 'e', expression: 'a +' }), [
       'RULES_EXPRESSION_INVALID',
-      undefined,
+      'expression',
+    ])
+    assert.deepEqual(bad({ kind: 'limit', id: 'r', point: 'p', h: 1, suppressWhen: 'state = 1' }), [
+      'RULES_EXPRESSION_INVALID',
+      'suppressWhen',
     ])
   })
 })
@@ -333,6 +337,8 @@ describe('expression rules', () => {
         column: 1,
         expected: 'a number',
         found: 'a string',
+        ruleId: 'x',
+        field: 'expression',
       })
     }
   })

@@ -7,9 +7,9 @@
  * So the output depends only on the samples, not on how often `tick` is called, which is what lets a
  * preview over history (one tick at the end) match live evaluation (ticks whenever the clock says).
  */
-import { type Clock, type Quality, systemClock } from '../core/index.ts'
+import { type Clock, isRongheError, type Quality, RongheError, systemClock } from '../core/index.ts'
 import { type CompiledExpression, compileExpression, type ExprValue } from './expression.ts'
-import { RulesErrors } from './rules-errors.ts'
+import { RulesErrorCodes, RulesErrors } from './rules-errors.ts'
 import type {
   AlarmPriority,
   AnomalyRule,
@@ -564,17 +564,33 @@ export function createRuleEngine(options: RuleEngineOptions = {}): RuleEngine {
     }
   }
 
-  function compileFor(rule: RuleDefinition, source: string): { expr: CompiledExpression; points: string[] } {
+  function compileFor(
+    rule: RuleDefinition,
+    source: string,
+    field: 'expression' | 'suppressWhen',
+  ): { expr: CompiledExpression; points: string[] } {
     const { pointOf, constant } = lookupFor(rule)
-    const expr = compileExpression(source, {
-      resultType: 'boolean',
-      types: (name) => {
-        const c = constant(name)
-        if (c !== undefined) return typeof c as 'number' | 'string' | 'boolean'
-        const p = pointOf(name)
-        return p === undefined ? undefined : pointTypes[p]
-      },
-    })
+    let expr: CompiledExpression
+    try {
+      expr = compileExpression(source, {
+        resultType: 'boolean',
+        types: (name) => {
+          const c = constant(name)
+          if (c !== undefined) return typeof c as 'number' | 'string' | 'boolean'
+          const p = pointOf(name)
+          return p === undefined ? undefined : pointTypes[p]
+        },
+      })
+    } catch (e) {
+      // the rule editor needs to know which rule and which field the position refers to
+      if (isRongheError(e) && e.code === RulesErrorCodes.expressionInvalid) {
+        throw new RongheError(e.code, `rule ${rule.id}, ${field}: ${e.message}`, {
+          status: e.status,
+          details: { ...(e.details as object), ruleId: rule.id, field },
+        })
+      }
+      throw e
+    }
     const points: string[] = []
     for (const name of expr.references) {
       const p = pointOf(name)
@@ -598,7 +614,7 @@ export function createRuleEngine(options: RuleEngineOptions = {}): RuleEngine {
 
   function expressionRuntime(rule: ExpressionRule): Runtime {
     const self = (): Runtime => rt
-    const { expr, points } = compileFor(rule, rule.expression)
+    const { expr, points } = compileFor(rule, rule.expression, 'expression')
     const cond = newCond(rule.id, self, rule.priority ?? 'medium', (active) =>
       active ? `${rule.name ?? rule.expression} is true` : `${rule.name ?? rule.expression} is false again`,
     )
@@ -794,7 +810,7 @@ export function createRuleEngine(options: RuleEngineOptions = {}): RuleEngine {
         break
     }
     if (rule.suppressWhen !== undefined) {
-      const { expr, points } = compileFor(rule, rule.suppressWhen)
+      const { expr, points } = compileFor(rule, rule.suppressWhen, 'suppressWhen')
       rt.suppression = { expr, points, on: false }
     }
     return rt
