@@ -201,7 +201,10 @@ export function validateEvent(raw: unknown, index = 0): EpcisProblem[] {
     }
     v.forEach((q, i) => {
       const at = `${path}[${i}]`
-      if (!isObj(q)) return p(at, 'type', `${at} must be an object`)
+      if (!isObj(q)) {
+        p(at, 'type', `${at} must be an object`)
+        return
+      }
       if (q['epcClass'] === undefined) p(`${at}.epcClass`, 'required', `${at}.epcClass is required`)
       else if (str(`${at}.epcClass`, q['epcClass'])) {
         const problem = epcProblem(q['epcClass'])
@@ -247,7 +250,10 @@ export function validateEvent(raw: unknown, index = 0): EpcisProblem[] {
       if (d['correctiveEventIDs'] !== undefined) {
         if (!Array.isArray(d['correctiveEventIDs']))
           p('errorDeclaration.correctiveEventIDs', 'type', 'correctiveEventIDs must be an array of URIs')
-        else d['correctiveEventIDs'].forEach((id, i) => uri(`errorDeclaration.correctiveEventIDs[${i}]`, id))
+        else
+          d['correctiveEventIDs'].forEach((id, i) => {
+            uri(`errorDeclaration.correctiveEventIDs[${i}]`, id)
+          })
       }
     }
   }
@@ -323,7 +329,10 @@ export function validateEvent(raw: unknown, index = 0): EpcisProblem[] {
         if (list === undefined) continue
         if (!Array.isArray(list))
           p(`persistentDisposition.${k}`, 'type', `persistentDisposition.${k} must be an array`)
-        else list.forEach((d, i) => vocab('disp', `persistentDisposition.${k}[${i}]`, d))
+        else
+          list.forEach((d, i) => {
+            vocab('disp', `persistentDisposition.${k}[${i}]`, d)
+          })
       }
   }
   const bt = e['bizTransactionList']
@@ -332,7 +341,10 @@ export function validateEvent(raw: unknown, index = 0): EpcisProblem[] {
     else
       bt.forEach((x, i) => {
         const at = `bizTransactionList[${i}]`
-        if (!isObj(x)) return p(at, 'type', `${at} must be {type, bizTransaction}`)
+        if (!isObj(x)) {
+          p(at, 'type', `${at} must be {type, bizTransaction}`)
+          return
+        }
         if (x['bizTransaction'] === undefined)
           p(`${at}.bizTransaction`, 'required', `${at}.bizTransaction is required`)
         else uri(`${at}.bizTransaction`, x['bizTransaction'])
@@ -351,7 +363,10 @@ export function validateEvent(raw: unknown, index = 0): EpcisProblem[] {
     }
     v.forEach((x, i) => {
       const at = `${list}[${i}]`
-      if (!isObj(x)) return p(at, 'type', `${at} must be {type, ${key}}`)
+      if (!isObj(x)) {
+        p(at, 'type', `${at} must be {type, ${key}}`)
+        return
+      }
       if (x['type'] === undefined) p(`${at}.type`, 'required', `${at}.type is required`)
       else vocab('sdt', `${at}.type`, x['type'])
       if (x[key] === undefined) p(`${at}.${key}`, 'required', `${at}.${key} is required`)
@@ -361,7 +376,10 @@ export function validateEvent(raw: unknown, index = 0): EpcisProblem[] {
   const ci = e['certificationInfo']
   if (ci !== undefined) {
     if (typeof ci === 'string') uri('certificationInfo', ci)
-    else if (Array.isArray(ci)) ci.forEach((c, i) => uri(`certificationInfo[${i}]`, c))
+    else if (Array.isArray(ci))
+      ci.forEach((c, i) => {
+        uri(`certificationInfo[${i}]`, c)
+      })
     else p('certificationInfo', 'type', 'certificationInfo must be a URI or an array of URIs')
   }
 
@@ -372,7 +390,10 @@ export function validateEvent(raw: unknown, index = 0): EpcisProblem[] {
     else
       se.forEach((el, i) => {
         const at = `sensorElementList[${i}]`
-        if (!isObj(el)) return p(at, 'type', `${at} must be an object`)
+        if (!isObj(el)) {
+          p(at, 'type', `${at} must be an object`)
+          return
+        }
         if (el['sensorMetadata'] !== undefined) {
           const md = el['sensorMetadata']
           if (!isObj(md)) p(`${at}.sensorMetadata`, 'type', `${at}.sensorMetadata must be an object`)
@@ -383,11 +404,16 @@ export function validateEvent(raw: unknown, index = 0): EpcisProblem[] {
           }
         }
         const reports = el['sensorReport']
-        if (!Array.isArray(reports) || reports.length === 0)
-          return p(`${at}.sensorReport`, 'required', `${at}.sensorReport must be a non-empty array`)
+        if (!Array.isArray(reports) || reports.length === 0) {
+          p(`${at}.sensorReport`, 'required', `${at}.sensorReport must be a non-empty array`)
+          return
+        }
         reports.forEach((r, j) => {
           const rp = `${at}.sensorReport[${j}]`
-          if (!isObj(r)) return p(rp, 'type', `${rp} must be an object`)
+          if (!isObj(r)) {
+            p(rp, 'type', `${rp} must be an object`)
+            return
+          }
           for (const k of ['value', 'minValue', 'maxValue', 'meanValue', 'sDev', 'percRank', 'percValue'])
             if (r[k] !== undefined && (typeof r[k] !== 'number' || !Number.isFinite(r[k])))
               p(`${rp}.${k}`, 'type', `${rp}.${k} must be a number`)

@@ -1,5 +1,4 @@
 import { type Kysely, sql } from 'kysely'
-import type { TenantId } from '../../core/index.ts'
 import type { IdentifiersTables } from '../identifiers-migrations.ts'
 import { IdentErrors } from '../identifiers-errors.ts'
 import { canonicalCbv } from './cbv.ts'
