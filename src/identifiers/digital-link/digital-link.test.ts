@@ -70,7 +70,7 @@ describe('GS1 Digital Link URIs', () => {
     assert.match(reason('https://id.example.com/products/123'), /no primary key/)
     assert.match(reason('ftp://id.example.com/01/09521234543213'), /http or https/)
     assert.equal(reason('https://id.example.com/01/09521234543213/22/V1/10/L1/21/S1'), 'valid')
-    assert.equal(reason('https://id.example.com/414/9521234543210/254/7'), 'valid')
+    assert.equal(reason('https://id.example.com/414/9521234543213/254/7'), 'valid')
   })
 
   it('builds canonical URIs with percent-encoding', () => {
