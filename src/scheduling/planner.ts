@@ -61,7 +61,7 @@ async function solveProblem(model: ShopModel, p: Problem, options: SolveOptions,
 }
 
 /** Model → schedule + KPIs: dispatching rules, then tabu search on every core. */
-export function solve(model: ShopModel, options: SolveOptions = {}): Promise<SolveResult> {
+export async function solve(model: ShopModel, options: SolveOptions = {}): Promise<SolveResult> {
   return solveProblem(model, compileModel(model), options)
 }
 

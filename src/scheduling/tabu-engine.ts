@@ -128,22 +128,36 @@ export class TabuEngine {
   lowerBound(): number {
     const p = this.p
     if (this.objective !== 'makespan') return 0
+    // job chains, and per machine min head + load + min tail (one-machine relaxation)
     let lb = 0
     const load = new Float64Array(p.nMachines)
+    const minHead = new Float64Array(p.nMachines).fill(Number.POSITIVE_INFINITY)
+    const minTail = new Float64Array(p.nMachines).fill(Number.POSITIVE_INFINITY)
+    const minDur = (o: number): number => {
+      let d = Number.POSITIVE_INFINITY
+      for (let a = p.altStart[o]!; a < p.altStart[o + 1]!; a++) d = Math.min(d, p.altDuration[a]!)
+      return d
+    }
     for (let j = 0; j < p.nJobs; j++) {
-      let t = p.release[j]!
+      let total = 0
+      for (let o = p.jobStart[j]!; o < p.jobStart[j + 1]!; o++) total += minDur(o)
+      let head = p.release[j]!
+      lb = Math.max(lb, head + total)
       for (let o = p.jobStart[j]!; o < p.jobStart[j + 1]!; o++) {
-        let d = Number.POSITIVE_INFINITY
-        for (let a = p.altStart[o]!; a < p.altStart[o + 1]!; a++) d = Math.min(d, p.altDuration[a]!)
-        t += d
-        if (p.altStart[o + 1]! - p.altStart[o]! === 1) load[p.altMachine[p.altStart[o]!]!]! += d
+        const d = minDur(o)
+        if (p.altStart[o + 1]! - p.altStart[o]! === 1) {
+          const m = p.altMachine[p.altStart[o]!]!
+          load[m]! += d
+          minHead[m] = Math.min(minHead[m]!, head)
+          minTail[m] = Math.min(minTail[m]!, total - (head - p.release[j]!) - d)
+        }
+        head += d
       }
-      lb = Math.max(lb, t)
     }
     if (p.minStart === null) {
-      let minRel = Number.POSITIVE_INFINITY
-      for (let j = 0; j < p.nJobs; j++) minRel = Math.min(minRel, p.release[j]!)
-      for (let m = 0; m < p.nMachines; m++) lb = Math.max(lb, load[m]! + Math.max(0, minRel))
+      for (let m = 0; m < p.nMachines; m++) {
+        if (load[m]! > 0) lb = Math.max(lb, minHead[m]! + load[m]! + minTail[m]!)
+      }
     }
     return lb
   }
