@@ -117,6 +117,30 @@ describe('anomaly rules (robust z against an EWMA baseline)', () => {
     assert.ok(single.length > 0, 'one baseline for both states mistakes every state change for a fault')
   })
 
+  it('keeps what it learned across a restart through exportLearned / importLearned', () => {
+    const first = createRuleEngine({ rules: [{ ...rule, statePoint: 'state' }] })
+    first.onSample('state', T0, 'running', 'good')
+    for (let i = 1; i <= 100; i++) first.onSample('vib', T0 + i * MIN, 50 + noise(i), 'good')
+    const saved = JSON.parse(JSON.stringify(first.exportLearned()))
+    assert.deepEqual(Object.keys(saved), ['a'])
+    assert.deepEqual(Object.keys(saved.a), ['running'])
+    assert.equal(saved.a.running.count, 100)
+
+    const spikes = (e: ReturnType<typeof createRuleEngine>): string[] => {
+      const out: string[] = []
+      e.onSample('state', T0 + 200 * MIN, 'running', 'good')
+      for (let i = 201; i <= 203; i++) {
+        for (const c of e.onSample('vib', T0 + i * MIN, 70, 'good')) out.push(`${c.change}@${i}`)
+      }
+      return out
+    }
+    const restarted = createRuleEngine({ rules: [{ ...rule, statePoint: 'state' }] })
+    restarted.importLearned(saved)
+    assert.deepEqual(spikes(restarted), ['active@203'], 'warm at once: no second warm-up')
+    const cold = createRuleEngine({ rules: [{ ...rule, statePoint: 'state' }] })
+    assert.deepEqual(spikes(cold), [], 'a cold engine is still warming up')
+  })
+
   it('is more sensitive with a lower threshold', () => {
     const feed = (push: (ts: number, point: string, v: number | string) => void): void => {
       for (let i = 0; i < 100; i++) push(T0 + i * MIN, 'vib', 50 + noise(i))

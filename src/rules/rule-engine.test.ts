@@ -389,6 +389,27 @@ describe('rule management', () => {
     assert.deepEqual(brief(engine.onSample('p', T0, 5, 'good')), [])
   })
 
+  it('restores conditions still active in the alarm store after a restart, so their clear is reported', () => {
+    const { engine, at } = engineWith(
+      { kind: 'limit', id: 'r', point: 'p', h: 10, deadband: 1 },
+      { kind: 'no-data', id: 'nd', points: ['p'], timeoutMs: H },
+    )
+    engine.restoreActive([
+      { conditionId: 'r:H', since: T0 - H },
+      { conditionId: 'nd', since: T0 - H },
+      { conditionId: 'gone:H', since: T0 - H },
+    ])
+    assert.deepEqual(
+      engine.activeConditions().map((a) => [a.conditionId, a.since - T0]),
+      [
+        ['r:H', -H],
+        ['nd', -H],
+      ],
+    )
+    assert.deepEqual(at(0, 'p', 9.5), [['nd', 'inactive', 0]], '9.5 is inside the deadband: still active')
+    assert.deepEqual(at(S, 'p', 8), [['r:H', 'inactive', S]])
+  })
+
   it('uses the injected clock when tick is called without a time', () => {
     const { engine, clock } = engineWith({ kind: 'no-data', id: 'nd', points: ['p'], timeoutMs: H })
     engine.tick()

@@ -57,10 +57,30 @@ export interface RuleEngine {
   /** Removes a rule; its active conditions are reported inactive at the engine's current time. */
   removeRule(ruleId: string): ConditionChange[]
   activeConditions(): ActiveCondition[]
+  /**
+   * After a restart: marks conditions the alarm store still holds as active, without reporting them,
+   * so the engine reports them inactive when their condition is found cleared. Unknown ids are ignored.
+   */
+  restoreActive(conditions: readonly { readonly conditionId: string; readonly since: number }[]): void
+  /** Learned anomaly baselines by rule id and machine state (warm ones only), for persistence. */
+  exportLearned(): LearnedState
+  /** Loads baselines saved by exportLearned; rules that no longer exist are skipped. */
+  importLearned(state: LearnedState): void
   readonly ruleCount: number
   /** the engine's notion of now: the latest sample time or tick seen */
   readonly time: number
 }
+
+/** A warm anomaly baseline: what the detector learned about one point in one machine state. */
+export interface LearnedBaseline {
+  readonly count: number
+  readonly mean: number
+  readonly absDev: number
+  readonly zSmoothed: number
+}
+
+/** rule id → machine state ('*' when the rule has no state point) → baseline */
+export type LearnedState = Readonly<Record<string, Readonly<Record<string, LearnedBaseline>>>>
 
 export interface RuleEngineOptions {
   readonly rules?: readonly RuleDefinition[]
@@ -80,15 +100,31 @@ interface Latest {
 
 interface Runtime {
   readonly rule: RuleDefinition
-  /** every condition this rule can raise, for suppression */
-  readonly conditions: readonly { readonly id: string; readonly priority: AlarmPriority }[]
+  /** every condition this rule can raise (for suppression and restore) */
+  readonly conditions: readonly Cond[]
   readonly points: readonly string[]
   onSample(point: string, ts: number, value: SampleValue, quality: Quality, out: Out): void
   /** called once, when the engine first knows the time (or when the rule is added to a running engine) */
   start?(t: number, out: Out): void
   active(): ActiveCondition[]
+  /** learned state worth keeping across restarts (anomaly baselines) */
+  exportLearned?(): Record<string, LearnedBaseline>
+  importLearned?(state: Readonly<Record<string, LearnedBaseline>>): void
   removed: boolean
   suppression?: { expr: CompiledExpression; points: readonly string[]; on: boolean }
+}
+
+interface Cond {
+  readonly id: string
+  readonly rt: () => Runtime
+  priority: AlarmPriority
+  active: boolean
+  since: number
+  token: number
+  pending: boolean
+  value: SampleValue
+  details?: Details
+  message: (active: boolean) => string
 }
 
 interface Timer {
@@ -284,18 +320,6 @@ export function createRuleEngine(options: RuleEngineOptions = {}): RuleEngine {
   }
 
   // ---- a condition with on/off delays, shared by the condition-style rules
-  interface Cond {
-    readonly id: string
-    readonly rt: () => Runtime
-    priority: AlarmPriority
-    active: boolean
-    since: number
-    token: number
-    pending: boolean
-    value: SampleValue
-    details?: Details
-    message: (active: boolean) => string
-  }
   function newCond(id: string, rt: () => Runtime, priority: AlarmPriority, message: Cond['message']): Cond {
     return { id, rt, priority, active: false, since: 0, token: 0, pending: false, value: null, message }
   }
@@ -690,6 +714,26 @@ export function createRuleEngine(options: RuleEngineOptions = {}): RuleEngine {
         else if (cond.active && count <= clearK) emit(cond, false, ts, out)
       },
       active: () => activeOf([cond], () => rt.suppression?.on === true),
+      exportLearned() {
+        const out: Record<string, LearnedBaseline> = {}
+        for (const [state, b] of baselines) {
+          if (b.warmup === null)
+            out[state] = { count: b.count, mean: b.mean, absDev: b.absDev, zSmoothed: b.zSmoothed }
+        }
+        return out
+      },
+      importLearned(state) {
+        for (const [key, l] of Object.entries(state)) {
+          if (![l.count, l.mean, l.absDev, l.zSmoothed].every(Number.isFinite) || l.absDev < 0) continue
+          baselines.set(key, {
+            count: l.count,
+            mean: l.mean,
+            absDev: l.absDev,
+            zSmoothed: l.zSmoothed,
+            warmup: null,
+          })
+        }
+      },
     }
     return rt
   }
@@ -915,6 +959,29 @@ export function createRuleEngine(options: RuleEngineOptions = {}): RuleEngine {
       for (const p of rt.points) unindex(byPoint, p, rt)
       for (const p of rt.suppression?.points ?? []) unindex(bySuppressPoint, p, rt)
       return out
+    },
+    restoreActive(conditions) {
+      const byId = new Map<string, Cond>()
+      for (const rt of runtimes.values()) for (const c of rt.conditions) byId.set(c.id, c)
+      for (const r of conditions) {
+        const c = byId.get(r.conditionId)
+        if (c === undefined || c.active) continue
+        c.active = true
+        c.since = r.since
+        c.pending = false
+        c.token++
+      }
+    },
+    exportLearned() {
+      const out: Record<string, Record<string, LearnedBaseline>> = {}
+      for (const [id, rt] of runtimes) {
+        const l = rt.exportLearned?.()
+        if (l !== undefined && Object.keys(l).length > 0) out[id] = l
+      }
+      return out
+    },
+    importLearned(state) {
+      for (const [id, l] of Object.entries(state)) runtimes.get(id)?.importLearned?.(l)
     },
     activeConditions() {
       const all: ActiveCondition[] = []
