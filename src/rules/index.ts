@@ -35,6 +35,8 @@ export {
 export {
   type ActiveCondition,
   createRuleEngine,
+  type LearnedBaseline,
+  type LearnedState,
   type RuleEngine,
   type RuleEngineOptions,
 } from './rule-engine.ts'
