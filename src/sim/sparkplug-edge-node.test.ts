@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { connect as tcpConnect, createServer, type Socket } from 'node:net'
 import { after, describe, it } from 'node:test'
 import { connectAsync, type MqttClient } from 'mqtt'
 import sparkplug from 'sparkplug-payload'
@@ -383,6 +384,62 @@ describe('Sparkplug B edge node against Mosquitto', { skip }, () => {
       ['NBIRTH', null],
       ['DBIRTH', 'ROBOT-01'],
     ])
+  })
+
+  it('on a lost connection lets the will announce the old bdSeq, reconnects and births with bdSeq + 1', async () => {
+    // a loopback TCP relay to Mosquitto whose sockets we can cut, as a network failure would
+    const sockets = new Set<Socket>()
+    const relay = createServer((down) => {
+      const up = tcpConnect(1883, '127.0.0.1')
+      down.pipe(up)
+      up.pipe(down)
+      sockets.add(down).add(up)
+      const close = (): void => {
+        down.destroy()
+        up.destroy()
+      }
+      down.on('error', close).on('close', close)
+      up.on('error', close).on('close', close)
+    })
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r))
+    const port = (relay.address() as { port: number }).port
+    const groupId = uniqueGroup()
+    const obs = await observe(groupId)
+    observers.push(obs.client)
+    const n = node(groupId, { url: `mqtt://127.0.0.1:${port}`, reconnectPeriodMs: 100, bdSeq: 3 })
+    let disconnects = 0
+    n.on('disconnect', () => disconnects++)
+    try {
+      await n.start()
+      await obs.waitFor((m) => m.length >= 3, 'births')
+      await n.publishDeviceData('CNC-01', [{ alias: 2, value: 1 }], { qos: 1 })
+      for (const s of sockets) s.destroy()
+      sockets.clear()
+      await obs.waitFor((m) => m.filter((x) => x.type === 'NBIRTH').length === 2, 'NBIRTH after reconnect')
+      await obs.waitFor((m) => m.filter((x) => x.type === 'DBIRTH').length === 4, 'DBIRTHs after reconnect')
+      const types = obs.messages.map((x) => [
+        x.type,
+        x.type === 'NBIRTH' || x.type === 'NDEATH' ? num(x.payload.metrics?.[0]?.value) : num(x.payload.seq),
+      ])
+      assert.deepEqual(types, [
+        ['NBIRTH', 3],
+        ['DBIRTH', 1],
+        ['DBIRTH', 2],
+        ['DDATA', 3],
+        ['NDEATH', 3],
+        ['NBIRTH', 4],
+        ['DBIRTH', 1],
+        ['DBIRTH', 2],
+      ])
+      // the DBIRTH after reconnecting carries the value published before the cut
+      assert.equal(num(obs.messages[6]?.payload.metrics?.[1]?.value), 1)
+      assert.equal(disconnects, 1)
+      assert.equal(n.counters().bdSeq, 4)
+      assert.equal(n.counters().connects, 2)
+    } finally {
+      await n.stop({ clean: true })
+      relay.close()
+    }
   })
 
   it('works over MQTT 5 and rejects data before start', async () => {

@@ -451,6 +451,10 @@ export function createSparkplugEdgeNode(options: SparkplugEdgeNodeOptions): Spar
   function onClose(): void {
     const wasBorn = born
     born = false
+    // mqtt.js would resend unacknowledged QoS 1 DATA after reconnecting, before the new NBIRTH and with the
+    // old session's seq; drop them instead (their promises reject: the broker never confirmed them)
+    const c = client
+    if (c !== null) for (const id of Object.keys(c.outgoing)) c.removeOutgoingMessage(Number(id))
     if (hadConnack) {
       // the next CONNECT is a new session: a new bdSeq, and its will must carry it
       hadConnack = false
