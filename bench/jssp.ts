@@ -97,6 +97,7 @@ async function runOurs(name: string, model: ShopModel, lb: number | undefined, a
     gapPct: null,
     valid: check.ok && check.kpis.makespan === r.value,
     timeMs: Date.now() - t0,
+    provenOptimal: r.reachedTarget,
   }
 }
 
