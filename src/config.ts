@@ -182,8 +182,8 @@ function unknownPaths(node: unknown, prefix: string[] = []): string[] {
 
 export interface LoadConfigOptions {
   readonly env?: NodeJS.ProcessEnv
-  /** path of the YAML file; default `ronghe.yaml` in the working directory, used only if present */
-  readonly file?: string
+  /** path of the YAML file; default `ronghe.yaml` in the working directory, used only if present; null reads none */
+  readonly file?: string | null
   /** programmatic overrides applied last (tests, CLI flags) */
   readonly overrides?: DeepPartial<RongheConfig>
 }
@@ -196,8 +196,8 @@ export function loadConfig(options: LoadConfigOptions = {}): RongheConfig {
   const problems: string[] = []
   const config = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>
 
-  const file = options.file ?? 'ronghe.yaml'
-  if (existsSync(file)) {
+  const file = options.file === null ? null : (options.file ?? 'ronghe.yaml')
+  if (file !== null && existsSync(file)) {
     let doc: unknown
     try {
       doc = parseYaml(readFileSync(file, 'utf8'))
@@ -214,7 +214,7 @@ export function loadConfig(options: LoadConfigOptions = {}): RongheConfig {
       const v = coerce(key, raw, `${file}: ${key.path.join('.')}`, problems)
       if (v !== undefined) setPath(config, key.path, v)
     }
-  } else if (options.file !== undefined) {
+  } else if (typeof options.file === 'string') {
     problems.push(`configuration file ${options.file} does not exist`)
   }
 

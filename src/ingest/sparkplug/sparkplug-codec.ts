@@ -34,13 +34,17 @@ function toNumber(v: unknown): number | null {
   return null
 }
 
-/** OPC DA quality in a `Quality` property (Ignition's convention): 192 good, 64–127 uncertain, below 64 bad. */
+/**
+ * OPC DA quality in a `Quality` property (Ignition's convention): 192 good, 64–191 uncertain, below 64
+ * bad; Sparkplug's 500 STALE is uncertain (the value was good once but is no longer current).
+ */
 function qualityOf(m: UMetric): Quality {
   if (m.isNull) return 'bad'
   const q = m.properties?.Quality ?? m.properties?.quality
   if (!q) return 'good'
   const code = toNumber(q.value)
   if (code === null) return 'good'
+  if (code === 500) return 'uncertain'
   if (code >= 192) return 'good'
   if (code >= 64) return 'uncertain'
   return 'bad'
