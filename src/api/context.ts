@@ -31,6 +31,9 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null
   }
+  interface FastifyInstance {
+    rongheRoutes: readonly { method: string; url: string }[]
+  }
 }
 
 export function principalOf(req: FastifyRequest): Principal {

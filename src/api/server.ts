@@ -35,6 +35,12 @@ export async function createApiServer(
     },
   })
   app.decorateRequest('principal', null)
+  // every route, so tests can prove each one that takes an id is tenant-scoped
+  const routes: { method: string; url: string }[] = []
+  app.decorate('rongheRoutes', routes)
+  app.addHook('onRoute', (r) => {
+    for (const m of ([] as string[]).concat(r.method)) if (m !== 'HEAD') routes.push({ method: m, url: r.url })
+  })
 
   await app.register(swagger, {
     openapi: {
