@@ -251,6 +251,30 @@ describe('three nodes: top-level → secondary → enterprise over HTTP', () => 
     assert.equal(top.resolver.stats().negativeHits, 1)
   })
 
+  it('sees local writes at once on the node that holds the prefix', async () => {
+    const first = await ent.resolver.resolve('88.118.8/Pump-0001', { filter: { indexes: [1] } })
+    assert.equal(first.values?.[0]?.data.value, 'https://acme.cn/p/0001')
+    await ent.registry.putValues(acme, '88.118.8/Pump-0001', [
+      urlValue(4, 'https://acme.cn/p/0001/manual', 600),
+    ])
+    const after = await ent.resolver.resolve('88.118.8/Pump-0001', { filter: { indexes: [4] } })
+    assert.equal(after.source, 'local')
+    assert.equal(after.values?.[0]?.data.value, 'https://acme.cn/p/0001/manual')
+  })
+
+  it('shares one upstream request among concurrent misses', async () => {
+    await ent.registry.register(acme, {
+      handle: '88.118.8/Pump-0003',
+      values: [urlValue(1, 'https://acme.cn/p/0003', 600)],
+    })
+    const before = ent.requests
+    const all = await Promise.all(
+      Array.from({ length: 20 }, () => get(top.url, '/api/handles/88.118.8/Pump-0003')),
+    )
+    assert.deepEqual(new Set(all.map((r) => r.body['responseCode'])), new Set([1]))
+    assert.equal(ent.requests, before + 1)
+  })
+
   it('serves stale answers within the bound when the enterprise node stops, then a clear error', async () => {
     await stop(ent)
     // cached at t0+601 s with ttl 600: expired at t0+1201 s, stale until t0+1501 s
@@ -272,6 +296,35 @@ describe('three nodes: top-level → secondary → enterprise over HTTP', () => 
       new RegExp(`upstream ${sec.url} answered responseCode 2 .*unreachable`),
     )
     assert.ok(top.resolver.stats().staleServed >= 1)
+  })
+
+  it('stops a delegation loop after maxHops with a clear error', async () => {
+    const store = createSqliteHandleStore(await openMemoryIdentifiersDb())
+    let selfUrl = ''
+    const resolver = createHandleResolver({
+      store,
+      delegations: { find: async (p) => (p.startsWith('66') ? { prefix: '66', baseUrl: selfUrl } : null) },
+      clock,
+      maxHops: 3,
+    })
+    let calls = 0
+    const listener = toNodeListener(createHandleHttpHandler({ resolver }))
+    const server = createServer((req, res) => {
+      calls++
+      listener(req, res)
+    })
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
+    selfUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      const r = await get(selfUrl, '/api/handles/66.1/x')
+      assert.equal(r.status, 500)
+      assert.equal(r.body['responseCode'], 2)
+      assert.match(String(r.body['message']), /longer than 3 hops/)
+      assert.equal(calls, 4)
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((ok) => server.close(() => ok()))
+    }
   })
 
   it('a non-recursive node answers 301 for prefixes it does not hold; a recursive one 100 when no route exists', async () => {

@@ -170,7 +170,9 @@ export function createHandleResolver(deps: HandleResolverDeps): HandleResolver {
   async function fetchFresh(handle: string, prefix: string, auth: boolean, hops: number): Promise<Fresh> {
     const now = clock.now()
     const homed = await store.findHomedPrefixForPlatform(prefix)
-    const deleg = recursive || homed === null ? await delegations.find(prefix) : null
+    // a delegation can only win when it is more specific than what we home: none is, when we home the prefix itself
+    const deleg =
+      (recursive || homed === null) && homed?.prefix !== prefix ? await delegations.find(prefix) : null
     const useRemote = deleg !== null && (homed === null || deleg.prefix.length > homed.prefix.length)
     if (!useRemote && homed !== null) {
       st.localReads++
@@ -274,7 +276,8 @@ export function createHandleResolver(deps: HandleResolverDeps): HandleResolver {
         return answer(key, cached, cached.code === 100 ? 'negative-cache' : 'cache', opts)
       }
       st.misses++
-      const flightKey = `${key}\u0000${auth}`
+      // hops in the key: a request that loops back to this node must not wait on its own flight
+      const flightKey = `${key}\u0000${auth}\u0000${opts.hops ?? 0}`
       let flight = inflight.get(flightKey)
       if (flight === undefined) {
         flight = fetchFresh(key, parsed.prefix, auth, opts.hops ?? 0).finally(() =>

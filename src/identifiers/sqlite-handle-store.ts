@@ -127,21 +127,49 @@ export function createSqliteHandleStore(anyDb: Kysely<any>): HandleStore {
     },
     async putHandles(tenant, records, opts) {
       return db.transaction().execute(async (trx) => {
-        const out: ({ ok: true; result: PutResult } | { ok: false; handle: string; code: string })[] = []
-        for (const rec of records) {
-          try {
-            out.push({ ok: true, result: await putOne(trx, tenant, rec, opts.overwrite) })
-          } catch (err) {
-            if (
-              err instanceof Error &&
-              'code' in err &&
-              typeof err.code === 'string' &&
-              err.code.startsWith('IDENT_')
-            )
-              out.push({ ok: false, handle: rec.handle, code: err.code })
-            else throw err
-          }
+        // one existence query and multi-row inserts per chunk: bulk registration is the hot path
+        const existing = new Map<string, number>()
+        const handles = records.map((r) => r.handle)
+        for (let i = 0; i < handles.length; i += 500) {
+          const rows = await trx
+            .selectFrom('ident_handles')
+            .select(['handle', 'created_at'])
+            .where('tenant_id', '=', tenant)
+            .where('handle', 'in', handles.slice(i, i + 500))
+            .execute()
+          for (const r of rows) existing.set(r.handle, r.created_at)
         }
+        const out: ({ ok: true; result: PutResult } | { ok: false; handle: string; code: string })[] = []
+        const inserts: IdentifiersTables['ident_handles'][] = []
+        const seen = new Set<string>()
+        for (const rec of records) {
+          if (seen.has(rec.handle)) {
+            out.push({ ok: false, handle: rec.handle, code: 'IDENT_HANDLE_EXISTS' })
+            continue
+          }
+          seen.add(rec.handle)
+          if (existing.has(rec.handle)) {
+            if (!opts.overwrite) out.push({ ok: false, handle: rec.handle, code: 'IDENT_HANDLE_EXISTS' })
+            else out.push({ ok: true, result: await putOne(trx, tenant, rec, true) })
+            continue
+          }
+          inserts.push({
+            tenant_id: tenant,
+            handle: rec.handle,
+            prefix: rec.prefix,
+            values_json: JSON.stringify(rec.values),
+            template_id: rec.template?.id ?? null,
+            template_version: rec.template?.version ?? null,
+            created_at: rec.createdAt,
+            updated_at: rec.updatedAt,
+          })
+          out.push({ ok: true, result: { handle: rec.handle, created: true } })
+        }
+        for (let i = 0; i < inserts.length; i += 500)
+          await trx
+            .insertInto('ident_handles')
+            .values(inserts.slice(i, i + 500))
+            .execute()
         return out
       })
     },

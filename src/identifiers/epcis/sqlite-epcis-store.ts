@@ -52,40 +52,36 @@ export function createSqliteEpcisStore(anyDb: Kysely<any>): EpcisStore {
             .executeTakeFirst()
           if (existing !== undefined) throw IdentErrors.epcisDuplicateEvent(existing.event_id)
         }
+        // seq is assigned here (INTEGER PRIMARY KEY) so events and their identifier rows go in as
+        // multi-row inserts; safe because the transaction holds SQLite's single writer
+        const max = await trx
+          .selectFrom('epcis_events')
+          .select((eb) => eb.fn.max('seq').as('m'))
+          .executeTakeFirst()
+        let seq = Number(max?.m ?? 0)
+        const recordTime = new Date(recordTimeMs).toISOString()
+        const rows: Row[] = []
+        const idRows: IdentifiersTables['epcis_event_ids'][] = []
         for (const item of items) {
           const e = item.event
-          const recordTime = new Date(recordTimeMs).toISOString()
+          seq++
           const body = { ...e, recordTime }
-          const r = await trx
-            .insertInto('epcis_events')
-            .values({
-              tenant_id: tenant,
-              event_id: e.eventID,
-              event_type: e.type,
-              event_time: item.eventTimeMs,
-              record_time: recordTimeMs,
-              action: e.action ?? null,
-              biz_step: e.bizStep === undefined ? null : canonicalCbv('bizstep', e.bizStep),
-              disposition: e.disposition === undefined ? null : canonicalCbv('disp', e.disposition),
-              read_point: e.readPoint?.id ?? null,
-              biz_location: e.bizLocation?.id ?? null,
-              body_json: JSON.stringify(body),
-              visibility_json: item.visibility === undefined ? null : JSON.stringify(item.visibility),
-            })
-            .returning('seq')
-            .executeTakeFirstOrThrow()
-          const seq = r.seq ?? 0
-          const idRows = eventIdentifiers(e).map((x) => ({
-            tenant_id: tenant as string,
+          rows.push({
             seq,
-            role: x.role,
-            id: x.id,
-          }))
-          for (let i = 0; i < idRows.length; i += 200)
-            await trx
-              .insertInto('epcis_event_ids')
-              .values(idRows.slice(i, i + 200))
-              .execute()
+            tenant_id: tenant,
+            event_id: e.eventID,
+            event_type: e.type,
+            event_time: item.eventTimeMs,
+            record_time: recordTimeMs,
+            action: e.action ?? null,
+            biz_step: e.bizStep === undefined ? null : canonicalCbv('bizstep', e.bizStep),
+            disposition: e.disposition === undefined ? null : canonicalCbv('disp', e.disposition),
+            read_point: e.readPoint?.id ?? null,
+            biz_location: e.bizLocation?.id ?? null,
+            body_json: JSON.stringify(body),
+            visibility_json: item.visibility === undefined ? null : JSON.stringify(item.visibility),
+          })
+          for (const x of eventIdentifiers(e)) idRows.push({ tenant_id: tenant, seq, role: x.role, id: x.id })
           out.push({
             seq,
             tenant,
@@ -96,6 +92,16 @@ export function createSqliteEpcisStore(anyDb: Kysely<any>): EpcisStore {
             ...(item.visibility === undefined ? {} : { visibility: item.visibility }),
           })
         }
+        for (let i = 0; i < rows.length; i += 400)
+          await trx
+            .insertInto('epcis_events')
+            .values(rows.slice(i, i + 400))
+            .execute()
+        for (let i = 0; i < idRows.length; i += 1000)
+          await trx
+            .insertInto('epcis_event_ids')
+            .values(idRows.slice(i, i + 1000))
+            .execute()
         return out
       })
     },
