@@ -16,23 +16,52 @@ interface Ids {
 /** Every route that takes an id, with how to call it against the other tenant's ids. */
 const ID_ROUTES: { method: string; url: string; path: (b: Ids) => string; body?: (b: Ids) => unknown }[] = [
   { method: 'GET', url: '/api/assets/:id', path: (b) => `/api/assets/${b.asset}` },
-  { method: 'PATCH', url: '/api/assets/:id', path: (b) => `/api/assets/${b.asset}`, body: () => ({ name: 'x' }) },
+  {
+    method: 'PATCH',
+    url: '/api/assets/:id',
+    path: (b) => `/api/assets/${b.asset}`,
+    body: () => ({ name: 'x' }),
+  },
   { method: 'DELETE', url: '/api/assets/:id', path: (b) => `/api/assets/${b.asset}` },
   { method: 'GET', url: '/api/devices/:id', path: (b) => `/api/devices/${b.device}` },
-  { method: 'PATCH', url: '/api/devices/:id', path: (b) => `/api/devices/${b.device}`, body: () => ({ name: 'x' }) },
+  {
+    method: 'PATCH',
+    url: '/api/devices/:id',
+    path: (b) => `/api/devices/${b.device}`,
+    body: () => ({ name: 'x' }),
+  },
   { method: 'DELETE', url: '/api/devices/:id', path: (b) => `/api/devices/${b.device}` },
   { method: 'GET', url: '/api/devices/:id/credentials', path: (b) => `/api/devices/${b.device}/credentials` },
-  { method: 'POST', url: '/api/devices/:id/credentials', path: (b) => `/api/devices/${b.device}/credentials`, body: () => ({ kind: 'token' }) },
-  { method: 'DELETE', url: '/api/devices/:id/credentials/:credentialId', path: (b) => `/api/devices/${b.device}/credentials/${b.credential}` },
+  {
+    method: 'POST',
+    url: '/api/devices/:id/credentials',
+    path: (b) => `/api/devices/${b.device}/credentials`,
+    body: () => ({ kind: 'token' }),
+  },
+  {
+    method: 'DELETE',
+    url: '/api/devices/:id/credentials/:credentialId',
+    path: (b) => `/api/devices/${b.device}/credentials/${b.credential}`,
+  },
   { method: 'GET', url: '/api/devices/:id/connection', path: (b) => `/api/devices/${b.device}/connection` },
   { method: 'GET', url: '/api/points/:id', path: (b) => `/api/points/${b.point}` },
-  { method: 'PATCH', url: '/api/points/:id', path: (b) => `/api/points/${b.point}`, body: () => ({ name: 'x' }) },
+  {
+    method: 'PATCH',
+    url: '/api/points/:id',
+    path: (b) => `/api/points/${b.point}`,
+    body: () => ({ name: 'x' }),
+  },
   { method: 'DELETE', url: '/api/points/:id', path: (b) => `/api/points/${b.point}` },
   { method: 'GET', url: '/api/points/:id/series', path: (b) => `/api/points/${b.point}/series` },
   { method: 'GET', url: '/api/points/:id/buckets', path: (b) => `/api/points/${b.point}/buckets` },
   { method: 'GET', url: '/api/points/:id/export.csv', path: (b) => `/api/points/${b.point}/export.csv` },
   { method: 'GET', url: '/api/users/:id', path: (b) => `/api/users/${b.user}` },
-  { method: 'PATCH', url: '/api/users/:id', path: (b) => `/api/users/${b.user}`, body: () => ({ displayName: 'x' }) },
+  {
+    method: 'PATCH',
+    url: '/api/users/:id',
+    path: (b) => `/api/users/${b.user}`,
+    body: () => ({ displayName: 'x' }),
+  },
   { method: 'DELETE', url: '/api/users/:id', path: (b) => `/api/users/${b.user}` },
   { method: 'DELETE', url: '/api/api-keys/:id', path: (b) => `/api/api-keys/${b.apiKey}` },
 ]
@@ -41,9 +70,17 @@ const ID_ROUTES: { method: string; url: string; path: (b: Ids) => string; body?:
 const BODY_ROUTES: { method: string; path: string; body: (b: Ids) => unknown }[] = [
   { method: 'POST', path: '/api/series/buckets', body: (b) => ({ points: [b.point] }) },
   { method: 'POST', path: '/api/series/latest', body: (b) => ({ points: [b.point] }) },
-  { method: 'POST', path: '/api/points', body: (b) => ({ deviceId: b.device, name: 'x', key: 'x', dataType: 'float64', kind: 'analog' }) },
+  {
+    method: 'POST',
+    path: '/api/points',
+    body: (b) => ({ deviceId: b.device, name: 'x', key: 'x', dataType: 'float64', kind: 'analog' }),
+  },
   { method: 'POST', path: '/api/assets', body: (b) => ({ level: 'line', name: 'x', parentId: b.asset }) },
-  { method: 'POST', path: '/api/devices', body: (b) => ({ name: 'x', key: 'x-dev', kind: 'machine', protocol: 'mqtt', assetId: b.asset }) },
+  {
+    method: 'POST',
+    path: '/api/devices',
+    body: (b) => ({ name: 'x', key: 'x-dev', kind: 'machine', protocol: 'mqtt', assetId: b.asset }),
+  },
 ]
 
 function mqttConnect(url: string, username: string, password: string, clientId: string): Promise<MqttClient> {
@@ -68,14 +105,22 @@ describe('tenants cannot see or touch each other', () => {
     b = await p.enterprise('乙企业', '441900')
     aDevice = await p.device(a.token, 'dev-a')
     bDevice = await p.device(b.token, 'dev-b')
-    const asset = await p.api<{ id: string }>('POST', '/api/assets', { token: b.token, body: { level: 'site', name: '乙工厂' } })
+    const asset = await p.api<{ id: string }>('POST', '/api/assets', {
+      token: b.token,
+      body: { level: 'site', name: '乙工厂' },
+    })
     const point = await p.api<{ id: string }>('POST', '/api/points', {
       token: b.token,
       body: { deviceId: bDevice.id, name: 'T', key: 't', dataType: 'float64', kind: 'analog' },
     })
-    const creds = await p.api<{ items: { id: string }[] }>('GET', `/api/devices/${bDevice.id}/credentials`, { token: b.token })
+    const creds = await p.api<{ items: { id: string }[] }>('GET', `/api/devices/${bDevice.id}/credentials`, {
+      token: b.token,
+    })
     const users = await p.api<{ items: { id: string }[] }>('GET', '/api/users', { token: b.token })
-    const key = await p.api<{ id: string }>('POST', '/api/api-keys', { token: b.token, body: { name: 'k', role: 'viewer' } })
+    const key = await p.api<{ id: string }>('POST', '/api/api-keys', {
+      token: b.token,
+      body: { name: 'k', role: 'viewer' },
+    })
     bIds = {
       asset: asset.body.id,
       device: bDevice.id,
@@ -88,7 +133,9 @@ describe('tenants cannot see or touch each other', () => {
   after(async () => p.stop())
 
   it('covers every route that takes an id', () => {
-    const withId = p.app.api.rongheRoutes.filter((r) => r.url.includes(':id')).map((r) => `${r.method} ${r.url}`)
+    const withId = p.app.api.rongheRoutes
+      .filter((r) => r.url.includes(':id'))
+      .map((r) => `${r.method} ${r.url}`)
     const covered = new Set(ID_ROUTES.map((r) => `${r.method} ${r.url}`))
     assert.deepEqual(
       withId.filter((r) => !covered.has(r)),
@@ -99,16 +146,26 @@ describe('tenants cannot see or touch each other', () => {
 
   it('answers 404 to tenant A for every id of tenant B', async () => {
     for (const r of ID_ROUTES) {
-      const res = await p.api<{ error: { code: string } }>(r.method, r.path(bIds), { token: a.token, body: r.body?.(bIds) })
+      const res = await p.api<{ error: { code: string } }>(r.method, r.path(bIds), {
+        token: a.token,
+        body: r.body?.(bIds),
+      })
       assert.equal(res.status, 404, `${r.method} ${r.url} gave ${res.status} ${JSON.stringify(res.body)}`)
       assert.equal(res.body.error.code, 'NOT_FOUND', `${r.method} ${r.url}`)
     }
     for (const r of BODY_ROUTES) {
-      const res = await p.api<{ error: { code: string } }>(r.method, r.path, { token: a.token, body: r.body(bIds) })
+      const res = await p.api<{ error: { code: string } }>(r.method, r.path, {
+        token: a.token,
+        body: r.body(bIds),
+      })
       assert.equal(res.status, 404, `${r.method} ${r.path} gave ${res.status} ${JSON.stringify(res.body)}`)
     }
     // and B's things are all still there
-    for (const path of [`/api/assets/${bIds.asset}`, `/api/devices/${bIds.device}`, `/api/points/${bIds.point}`]) {
+    for (const path of [
+      `/api/assets/${bIds.asset}`,
+      `/api/devices/${bIds.device}`,
+      `/api/points/${bIds.point}`,
+    ]) {
       assert.equal((await p.api('GET', path, { token: b.token })).status, 200, path)
     }
   })
@@ -123,7 +180,10 @@ describe('tenants cannot see or touch each other', () => {
     assert.ok(audit.body.items.length > 0)
     assert.ok(audit.body.items.every((e) => e.tenantId === a.tenant))
     // an enterprise admin cannot pick another tenant with the header
-    const hdr = await p.api<{ items: { id: string }[] }>('GET', '/api/devices', { token: a.token, tenant: b.tenant })
+    const hdr = await p.api<{ items: { id: string }[] }>('GET', '/api/devices', {
+      token: a.token,
+      tenant: b.tenant,
+    })
     assert.deepEqual(
       hdr.body.items.map((d) => d.id),
       [aDevice.id],
@@ -146,15 +206,28 @@ describe('tenants cannot see or touch each other', () => {
     const cb = await mqttConnect(p.mqttUrl, bDevice.username, bDevice.password, 'dev-b')
     // subscribing into B's namespace is refused per filter
     const subscribe = (filter: string): Promise<boolean> =>
-      new Promise((resolve) => ca.subscribe(filter, { qos: 0 }, (err, granted) => resolve(!err && (granted?.[0]?.qos ?? 0x80) < 0x80)))
+      new Promise((resolve) =>
+        ca.subscribe(filter, { qos: 0 }, (err, granted) =>
+          resolve(!err && (granted?.[0]?.qos ?? 0x80) < 0x80),
+        ),
+      )
     assert.equal(await subscribe(`ronghe/${b.tenant}/dev-b/cmd/#`), false)
     assert.equal(await subscribe(`spBv1.0/${b.tenant}/NCMD/dev-b`), false)
     assert.equal(await subscribe('ronghe/#'), false)
     assert.equal(await subscribe(`ronghe/${a.tenant}/dev-a/cmd/#`), true)
     // publishing into B's namespace is refused, data and Sparkplug alike
-    for (const topic of [`ronghe/${b.tenant}/dev-b/data`, `spBv1.0/${b.tenant}/NDATA/dev-b`, `ronghe/${a.tenant}/dev-b/data`]) {
+    for (const topic of [
+      `ronghe/${b.tenant}/dev-b/data`,
+      `spBv1.0/${b.tenant}/NDATA/dev-b`,
+      `ronghe/${a.tenant}/dev-b/data`,
+    ]) {
       const code = await new Promise<number | undefined>((resolve) =>
-        ca.publish(topic, '{"t":1}', { qos: 1 }, (err, pk) => resolve((err as { code?: number } | undefined)?.code ?? (pk as { reasonCode?: number } | undefined)?.reasonCode)),
+        ca.publish(topic, '{"t":1}', { qos: 1 }, (err, pk) =>
+          resolve(
+            (err as { code?: number } | undefined)?.code ??
+              (pk as { reasonCode?: number } | undefined)?.reasonCode,
+          ),
+        ),
       )
       assert.equal(code, 0x87, topic)
     }
@@ -164,23 +237,36 @@ describe('tenants cannot see or touch each other', () => {
     await cb.subscribeAsync(`ronghe/${b.tenant}/dev-b/cmd/#`)
     await new Promise((r) => setTimeout(r, 200))
     assert.deepEqual(seen, [])
-    const pts = await p.api<{ total: number }>('GET', `/api/points?deviceId=${bDevice.id}`, { token: b.token })
+    const pts = await p.api<{ total: number }>('GET', `/api/points?deviceId=${bDevice.id}`, {
+      token: b.token,
+    })
     assert.equal(pts.body.total, 1)
     ca.end()
     cb.end()
   })
 
   it('enforces roles: a viewer reads but does not write', async () => {
-    await p.api('POST', '/api/users', { token: a.token, body: { username: `viewer-${a.tenant}`, role: 'viewer', password: 'Viewer-Pass-12' } })
-    const l = await p.api<{ token: string }>('POST', '/api/auth/login', { body: { username: `viewer-${a.tenant}`, password: 'Viewer-Pass-12' } })
+    await p.api('POST', '/api/users', {
+      token: a.token,
+      body: { username: `viewer-${a.tenant}`, role: 'viewer', password: 'Viewer-Pass-12' },
+    })
+    const l = await p.api<{ token: string }>('POST', '/api/auth/login', {
+      body: { username: `viewer-${a.tenant}`, password: 'Viewer-Pass-12' },
+    })
     assert.equal((await p.api('GET', '/api/devices', { token: l.body.token })).status, 200)
-    const w = await p.api<{ error: { code: string } }>('POST', '/api/devices', { token: l.body.token, body: { name: 'x', key: 'vx', kind: 'machine', protocol: 'mqtt' } })
+    const w = await p.api<{ error: { code: string } }>('POST', '/api/devices', {
+      token: l.body.token,
+      body: { name: 'x', key: 'vx', kind: 'machine', protocol: 'mqtt' },
+    })
     assert.equal(w.status, 403)
     assert.equal(w.body.error.code, 'AUTH_FORBIDDEN')
     const noAuth = await p.api<{ error: { code: string } }>('GET', '/api/devices')
     assert.equal(noAuth.status, 401)
     // an enterprise admin may not mint a platform admin
-    const up = await p.api<{ error: { code: string } }>('POST', '/api/users', { token: a.token, body: { username: 'evil', role: 'platform_admin', password: 'Evil-Pass-123' } })
+    const up = await p.api<{ error: { code: string } }>('POST', '/api/users', {
+      token: a.token,
+      body: { username: 'evil', role: 'platform_admin', password: 'Evil-Pass-123' },
+    })
     assert.equal(up.status, 403)
   })
 })

@@ -21,15 +21,25 @@ export interface TestPlatform {
   readonly baseUrl: string
   readonly mqttUrl: string
   readonly adminToken: string
-  api<T = unknown>(method: string, path: string, options?: { token?: string; tenant?: string; body?: unknown }): Promise<{ status: number; body: T }>
+  api<T = unknown>(
+    method: string,
+    path: string,
+    options?: { token?: string; tenant?: string; body?: unknown },
+  ): Promise<{ status: number; body: T }>
   /** creates an enterprise with an enterprise admin; returns its id and the admin's token */
   enterprise(name: string, region?: string): Promise<{ tenant: string; token: string }>
   /** creates a device with a password credential */
-  device(token: string, key: string, protocol?: string): Promise<{ id: string; username: string; password: string; token: string }>
+  device(
+    token: string,
+    key: string,
+    protocol?: string,
+  ): Promise<{ id: string; username: string; password: string; token: string }>
   stop(): Promise<void>
 }
 
-export async function startTestPlatform(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<TestPlatform> {
+export async function startTestPlatform(
+  options: { dataDir?: string; env?: Record<string, string> } = {},
+): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ronghe-e2e-'))
   const config = loadConfig({
     file: null,
@@ -48,12 +58,20 @@ export async function startTestPlatform(options: { dataDir?: string; env?: Recor
   const app = await startRonghe(config, { log: createLogger('error') })
   const baseUrl = `http://127.0.0.1:${app.httpPort}`
 
-  async function api<T>(method: string, path: string, o: { token?: string; tenant?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
+  async function api<T>(
+    method: string,
+    path: string,
+    o: { token?: string; tenant?: string; body?: unknown } = {},
+  ): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = {}
     if (o.token) headers.authorization = `Bearer ${o.token}`
     if (o.tenant) headers['x-ronghe-tenant'] = o.tenant
     if (o.body !== undefined) headers['content-type'] = 'application/json'
-    const r = await fetch(baseUrl + path, { method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) })
+    const r = await fetch(baseUrl + path, {
+      method,
+      headers,
+      body: o.body === undefined ? undefined : JSON.stringify(o.body),
+    })
     const text = await r.text()
     let body: unknown = text
     try {
@@ -64,7 +82,9 @@ export async function startTestPlatform(options: { dataDir?: string; env?: Recor
     return { status: r.status, body: body as T }
   }
 
-  const login = await api<{ token: string }>('POST', '/api/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD } })
+  const login = await api<{ token: string }>('POST', '/api/auth/login', {
+    body: { username: 'admin', password: ADMIN_PASSWORD },
+  })
   if (login.status !== 200) throw new Error(`admin login failed: ${JSON.stringify(login.body)}`)
   const adminToken = login.body.token
 
@@ -88,14 +108,26 @@ export async function startTestPlatform(options: { dataDir?: string; env?: Recor
         body: { username, role: 'enterprise_admin', password: 'Enterprise-Pass-1' },
       })
       if (u.status !== 201) throw new Error(`user: ${JSON.stringify(u.body)}`)
-      const l = await api<{ token: string }>('POST', '/api/auth/login', { body: { username, password: 'Enterprise-Pass-1' } })
+      const l = await api<{ token: string }>('POST', '/api/auth/login', {
+        body: { username, password: 'Enterprise-Pass-1' },
+      })
       return { tenant: t.body.id, token: l.body.token }
     },
     async device(token, key, protocol = 'mqtt') {
-      const d = await api<{ id: string }>('POST', '/api/devices', { token, body: { name: key, key, kind: 'gateway', protocol } })
+      const d = await api<{ id: string }>('POST', '/api/devices', {
+        token,
+        body: { name: key, key, kind: 'gateway', protocol },
+      })
       if (d.status !== 201) throw new Error(`device: ${JSON.stringify(d.body)}`)
-      const c = await api<{ username: string; password: string }>('POST', `/api/devices/${d.body.id}/credentials`, { token, body: { kind: 'password' } })
-      const t = await api<{ token: string }>('POST', `/api/devices/${d.body.id}/credentials`, { token, body: { kind: 'token' } })
+      const c = await api<{ username: string; password: string }>(
+        'POST',
+        `/api/devices/${d.body.id}/credentials`,
+        { token, body: { kind: 'password' } },
+      )
+      const t = await api<{ token: string }>('POST', `/api/devices/${d.body.id}/credentials`, {
+        token,
+        body: { kind: 'token' },
+      })
       return { id: d.body.id, username: c.body.username, password: c.body.password, token: t.body.token }
     },
     stop: () => app.stop(),
@@ -103,7 +135,11 @@ export async function startTestPlatform(options: { dataDir?: string; env?: Recor
 }
 
 /** Polls until `check` returns a value or the time is up (for asynchronous effects, not for speed). */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<T> {
   const until = Date.now() + timeoutMs
   for (;;) {
     const v = await check()
