@@ -261,3 +261,38 @@ describe('identifier generator', () => {
     )
   })
 })
+
+describe('SQLite handle store', () => {
+  it('lists handles under a prefix page by page and keeps tenants apart', async () => {
+    const { registry, store } = await setup()
+    for (const s of ['c', 'a', 'b', 'd'])
+      await registry.register(acme, { handle: `88.118.8/${s}`, values: [] })
+    const p1 = await store.listHandles(acme, { prefix: '88.118.8', limit: 3 })
+    assert.deepEqual(
+      p1.map((r) => r.handle),
+      ['88.118.8/a', '88.118.8/b', '88.118.8/c'],
+    )
+    const p2 = await store.listHandles(acme, { prefix: '88.118.8', limit: 3, after: p1[2]!.handle })
+    assert.deepEqual(
+      p2.map((r) => r.handle),
+      ['88.118.8/d'],
+    )
+    assert.deepEqual(await store.listHandles(other, { prefix: '88.118.8', limit: 10 }), [])
+    assert.equal(await registry.remove(other, '88.118.8/a'), false)
+    assert.equal(await registry.remove(acme, '88.118.8/a'), true)
+    assert.equal(await registry.get(acme, '88.118.8/a'), null)
+  })
+
+  it('homes, finds and unhomes prefixes', async () => {
+    const { store } = await setup()
+    assert.deepEqual((await store.findHomedPrefixForPlatform('88.118.8.3'))?.prefix, '88.118.8')
+    assert.equal(await store.findHomedPrefixForPlatform('88.118'), null)
+    assert.deepEqual(
+      (await store.listPrefixes(acme)).map((p) => p.prefix),
+      ['88.118.8'],
+    )
+    assert.equal(await store.unhomePrefix(other, '88.118.8'), false)
+    assert.equal(await store.unhomePrefix(acme, '88.118.8'), true)
+    assert.equal(await store.findHomedPrefixForPlatform('88.118.8'), null)
+  })
+})

@@ -188,6 +188,21 @@ describe('three nodes: top-level → secondary → enterprise over HTTP', () => 
     assert.equal(sec.requests, 1)
   })
 
+  it('resolves prefix handles (0.NA/…) where the parent prefix is homed, through delegation', async () => {
+    const site = await get(top.url, '/api/handles/0.NA/88.118.8?type=HS_SITE')
+    assert.equal(site.status, 200)
+    assert.deepEqual(
+      (site.body['values'] as { data: unknown }[]).map((v) => v.data),
+      [{ format: 'site', value: { host: '127.0.0.1', httpPort: Number(new URL(ent.url).port) } }],
+    )
+    const node = await get(top.url, '/api/handles/0.na/88.118?type=RONGHE_NODE')
+    assert.deepEqual(
+      (node.body['values'] as { data: unknown }[]).map((v) => v.data),
+      [{ format: 'string', value: sec.url }],
+    )
+    assert.equal((await get(top.url, '/api/handles/0.NA/88.119')).status, 404)
+  })
+
   it('applies type= and index= filters and reports values not found as 200', async () => {
     const byType = await get(top.url, '/api/handles/88.118.8/Pump-0001?type=EMAIL')
     assert.deepEqual(

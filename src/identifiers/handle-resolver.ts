@@ -2,7 +2,9 @@ import type { Clock } from '../core/index.ts'
 import type { DelegationSource } from './delegations.ts'
 import { fromJsonValue, HandleResponseCode } from './handle-http.ts'
 import type { HandleStore } from './handle-store.ts'
-import { encodeHandlePath, parseHandle } from './handle-syntax.ts'
+/** where delegation records live (`0.NA/{prefix}`), as in the Global Handle Registry */
+const DELEGATION_PREFIX = '0.na'
+import { encodeHandlePath, isValidPrefix, parentPrefix, parseHandle } from './handle-syntax.ts'
 import { filterValues, type HandleValue, minTtl, publicValues, type ValueFilter } from './handle-values.ts'
 
 /**
@@ -266,7 +268,13 @@ export function createHandleResolver(deps: HandleResolverDeps): HandleResolver {
           source: 'none',
         }
       }
-      const key = parsed.handle
+      // prefix handles (`0.NA/88.118.8`) name a prefix: compare them case-insensitively, and route them
+      // to whoever homes the parent of the named prefix, where delegatePrefix stored them
+      const isPrefixHandle = parsed.prefix === DELEGATION_PREFIX && isValidPrefix(parsed.suffix)
+      const key = isPrefixHandle ? `${DELEGATION_PREFIX}/${parsed.suffix.toLowerCase()}` : parsed.handle
+      const routing = isPrefixHandle
+        ? (parentPrefix(parsed.suffix.toLowerCase()) ?? parsed.suffix.toLowerCase())
+        : parsed.prefix
       const now = clock.now()
       const auth = opts.auth ?? false
       const cached = cache.get(key)
@@ -280,9 +288,7 @@ export function createHandleResolver(deps: HandleResolverDeps): HandleResolver {
       const flightKey = `${key}\u0000${auth}\u0000${opts.hops ?? 0}`
       let flight = inflight.get(flightKey)
       if (flight === undefined) {
-        flight = fetchFresh(key, parsed.prefix, auth, opts.hops ?? 0).finally(() =>
-          inflight.delete(flightKey),
-        )
+        flight = fetchFresh(key, routing, auth, opts.hops ?? 0).finally(() => inflight.delete(flightKey))
         inflight.set(flightKey, flight)
       }
       let fresh: Fresh
