@@ -39,7 +39,8 @@ export async function createApiServer(
   const routes: { method: string; url: string }[] = []
   app.decorate('rongheRoutes', routes)
   app.addHook('onRoute', (r) => {
-    for (const m of ([] as string[]).concat(r.method)) if (m !== 'HEAD') routes.push({ method: m, url: r.url })
+    for (const m of ([] as string[]).concat(r.method))
+      if (m !== 'HEAD') routes.push({ method: m, url: r.url })
   })
 
   await app.register(swagger, {
@@ -78,18 +79,14 @@ export async function createApiServer(
       })
     }
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply
-        .code(413)
-        .send({
-          error: { code: 'REQUEST_TOO_LARGE', message: `the request body exceeds ${deps.bodyLimit} bytes` },
-        })
+      return reply.code(413).send({
+        error: { code: 'REQUEST_TOO_LARGE', message: `the request body exceeds ${deps.bodyLimit} bytes` },
+      })
     }
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply
-        .code(415)
-        .send({
-          error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send JSON with Content-Type: application/json' },
-        })
+      return reply.code(415).send({
+        error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send JSON with Content-Type: application/json' },
+      })
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.code(fe.statusCode).send({ error: { code: 'BAD_REQUEST', message: fe.message } })
@@ -101,11 +98,9 @@ export async function createApiServer(
   })
   app.setNotFoundHandler((req, reply) => {
     if (!req.url.startsWith('/api/') && deps.webRoot) return serveConsole(deps.webRoot, req.url, reply)
-    return reply
-      .code(404)
-      .send({
-        error: { code: 'ROUTE_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` },
-      })
+    return reply.code(404).send({
+      error: { code: 'ROUTE_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` },
+    })
   })
 
   // Authentication: deny by default. Public routes are listed above; everything else under /api needs a principal.

@@ -216,7 +216,10 @@ export function createDeviceGateway(deps: DeviceGatewayDeps): BrokerHooks & {
       return p !== null && maySubscribe(p, filter)
     },
     async onPublish(client, msg, will): Promise<PublishVerdict> {
-      const p = principalOf(client) ?? (will?.principal as DevicePrincipal | undefined) ?? (await principalFromTopic(msg.topic))
+      const p =
+        principalOf(client) ??
+        (will?.principal as DevicePrincipal | undefined) ??
+        (await principalFromTopic(msg.topic))
       if (!p) return { ok: false, reasonCode: ReasonCode.notAuthorized, reason: 'unknown publisher' }
       return handle(p, msg.topic, msg.payload)
     },
