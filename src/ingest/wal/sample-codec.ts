@@ -1,4 +1,10 @@
-import { QUALITY_BY_CODE, QUALITY_CODE, type PointId, type TenantId, type TenantSample } from '../../core/index.ts'
+import {
+  QUALITY_BY_CODE,
+  QUALITY_CODE,
+  type PointId,
+  type TenantId,
+  type TenantSample,
+} from '../../core/index.ts'
 
 /**
  * Binary encoding of a batch of samples for the write-ahead log:

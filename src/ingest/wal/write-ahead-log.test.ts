@@ -23,15 +23,25 @@ describe('write-ahead log', () => {
   })
 
   it('round-trips samples with nulls, text and every quality', () => {
-    const rows = [row(1), row(2, { value: null, quality: 'bad' }), row(3, { text: '运行中', value: null, quality: 'uncertain' })]
-    assert.deepEqual(decodeSamples(encodeSamples(rows)), rows.map((r) => ({ text: null, ...r })))
+    const rows = [
+      row(1),
+      row(2, { value: null, quality: 'bad' }),
+      row(3, { text: '运行中', value: null, quality: 'uncertain' }),
+    ]
+    assert.deepEqual(
+      decodeSamples(encodeSamples(rows)),
+      rows.map((r) => ({ text: null, ...r })),
+    )
   })
 
   it('gives back after a restart every batch whose append resolved, in order', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ronghe-wal-'))
     const wal = openWriteAheadLog({ dir })
     const lsns = await Promise.all(Array.from({ length: 50 }, (_, i) => wal.append([row(i), row(i + 1000)])))
-    assert.deepEqual(lsns, Array.from({ length: 50 }, (_, i) => i + 1))
+    assert.deepEqual(
+      lsns,
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    )
     assert.ok(wal.stats().syncs < 50, 'concurrent appends share syncs (group commit)')
     await wal.close()
     const again = openWriteAheadLog({ dir })

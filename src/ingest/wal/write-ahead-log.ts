@@ -1,4 +1,13 @@
-import { closeSync, fdatasync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writev } from 'node:fs'
+import {
+  closeSync,
+  fdatasync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writev,
+} from 'node:fs'
 import { join } from 'node:path'
 import type { TenantSample } from '../../core/index.ts'
 import { crc32 } from './crc32.ts'
@@ -155,7 +164,14 @@ export function openWriteAheadLog(config: { dir: string; minSyncIntervalMs?: num
       }
       // the open segment can be restarted when everything in it is applied and nothing is pending
       const open = segments[segments.length - 1]
-      if (open && upTo >= lsn && !syncing && pending.waiters.length === 0 && segBytes > 0 && upTo >= open.first) {
+      if (
+        open &&
+        upTo >= lsn &&
+        !syncing &&
+        pending.waiters.length === 0 &&
+        segBytes > 0 &&
+        upTo >= open.first
+      ) {
         const old = open.file
         segments.pop()
         openSegment(lsn + 1)
