@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { createApiServer } from './api/server.ts'
@@ -13,6 +13,7 @@ import {
   systemClock,
   type TenantId,
 } from './core/index.ts'
+import { type DemoRunner, provisionDemo, runDemo } from './demo.ts'
 import { createDeviceGateway } from './ingest/device-gateway.ts'
 import { createIngestPipeline, type IngestPipeline } from './ingest/ingest-pipeline.ts'
 import { createMqttBroker, type MqttBroker } from './ingest/mqtt/index.ts'
@@ -166,9 +167,34 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
 
   let firstRun: RongheApp['firstRun'] = null
   const admin = await security.ensurePlatformAdmin(config.security.adminPassword)
+  let demo: DemoRunner | null = null
+  const demoDeps = {
+    meta,
+    registry,
+    security,
+    pipeline,
+    bus,
+    log: log.child('demo'),
+    mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+  }
   if (admin.created) {
-    const demoTenant = isNew && config.demo ? await createDemoEnterprise(registry, security) : null
+    let demoTenant: TenantId | null = null
+    if (isNew && config.demo && mqttPort !== null) {
+      // the virtual factory: three enterprises in two provinces, running in real time
+      const provisioned = await provisionDemo(demoDeps)
+      demoTenant = [...provisioned.tenants.values()][0] ?? null
+      // the simulated devices' own credentials, so the factory resumes after a restart; owner-only
+      writeFileSync(join(config.dataDir, 'demo.json'), JSON.stringify(serialise(provisioned)), {
+        mode: 0o600,
+      })
+    } else if (isNew && config.demo) {
+      demoTenant = await createDemoEnterprise(registry, security)
+    }
     firstRun = { adminPassword: admin.password, demoTenant }
+  }
+  if (config.demo && mqttPort !== null && existsSync(join(config.dataDir, 'demo.json'))) {
+    const provisioned = deserialise(JSON.parse(readFileSync(join(config.dataDir, 'demo.json'), 'utf8')))
+    demo = await runDemo(demoDeps, provisioned)
   }
 
   // Retention: once an hour, drop each enterprise's samples older than its retention.
@@ -200,6 +226,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       if (stopped) return
       stopped = true
       clearInterval(retention)
+      await demo?.stop()
       await sparkplug.stop()
       await broker?.close()
       await api.close()
@@ -248,4 +275,15 @@ async function createDemoEnterprise(registry: RegistryService, security: Securit
 /** True if the data directory already holds a Ronghe installation. */
 export function hasData(dataDir: string): boolean {
   return existsSync(dataDir) && readdirSync(dataDir).includes('meta.db')
+}
+
+type Provisioned = Awaited<ReturnType<typeof provisionDemo>>
+
+/** The demo's devices and credentials, kept in the data directory so the factory resumes after a restart. */
+function serialise(p: Provisioned): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, [...(v as Map<string, unknown>)]]))
+}
+
+function deserialise(o: Record<string, [string, unknown][]>): Provisioned {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, new Map(v)])) as unknown as Provisioned
 }

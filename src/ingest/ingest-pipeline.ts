@@ -128,6 +128,12 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
       })
     }
     if (missing.length === 0) return current
+    // new points sit on the device's asset until someone moves them
+    const home = await meta.getDevice(tenant, device).then(
+      (d) => d.assetId,
+      () => null,
+    )
+    for (let i = 0; i < missing.length; i++) missing[i] = { ...(missing[i] as NewPoint), assetId: home }
     try {
       const created = await meta.createPoints(tenant, missing)
       for (const p of created) current.set(p.key, p)

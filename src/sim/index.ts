@@ -17,3 +17,9 @@ export {
   type VirtualFactory,
   type VirtualFactoryOptions,
 } from './virtual-factory.ts'
+export {
+  createSparkplugFactoryRunner,
+  sparkplugTopology,
+  type EdgeNodePlan,
+  type SparkplugFactoryRunner,
+} from './run-sparkplug.ts'

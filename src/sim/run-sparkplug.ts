@@ -81,6 +81,12 @@ export interface SparkplugFactoryRunnerOptions {
   readonly intervalMs?: number
   /** QoS of DDATA (default 0 as Sparkplug recommends; tests use 1 to know the broker has it). */
   readonly qos?: 0 | 1
+  /** Sparkplug group id of an enterprise; default `groupPrefix + enterprise key`. */
+  readonly groupIdFor?: (enterpriseKey: string) => string
+  /** Credentials of one edge node (a platform that gives every edge node its own); default username/password. */
+  readonly credentialsFor?: (plan: EdgeNodePlan) => { readonly username: string; readonly password: string }
+  /** Values of equipment that is not on Sparkplug (OPC UA, Modbus, JSON), for whoever serves those protocols. */
+  readonly onUnrouted?: (v: SimValue) => void
 }
 
 export interface SparkplugFactoryRunnerCounters {
@@ -105,19 +111,22 @@ export function createSparkplugFactoryRunner(options: SparkplugFactoryRunnerOpti
   const { factory } = options
   const clock = options.clock ?? systemClock
   const speed = options.speed ?? 1
-  const plans = sparkplugTopology(factory.enterprises, options.groupPrefix ?? '')
+  const plans = sparkplugTopology(factory.enterprises, options.groupPrefix ?? '').map((p) =>
+    options.groupIdFor ? { ...p, groupId: options.groupIdFor(p.enterpriseKey) } : p,
+  )
   const nodes = new Map<string, SparkplugEdgeNode>()
   // (enterprise, device) → its edge node
   const route = new Map<string, SparkplugEdgeNode>()
   for (const plan of plans) {
+    const creds = options.credentialsFor?.(plan) ?? { username: options.username, password: options.password }
     const node = createSparkplugEdgeNode({
       url: options.url,
       groupId: plan.groupId,
       edgeNodeId: plan.edgeNodeId,
       devices: plan.devices,
       clock,
-      ...(options.username === undefined ? {} : { username: options.username }),
-      ...(options.password === undefined ? {} : { password: options.password }),
+      ...(creds.username === undefined ? {} : { username: creds.username }),
+      ...(creds.password === undefined ? {} : { password: creds.password }),
       ...(options.protocolVersion === undefined ? {} : { protocolVersion: options.protocolVersion }),
     })
     nodes.set(`${plan.groupId}/${plan.edgeNodeId}`, node)
@@ -140,7 +149,10 @@ export function createSparkplugFactoryRunner(options: SparkplugFactoryRunnerOpti
     factory.run(simNow, (v: SimValue) => {
       const key = `${v.enterpriseKey}/${v.deviceKey}`
       const node = route.get(key)
-      if (node === undefined) return
+      if (node === undefined) {
+        options.onUnrouted?.(v)
+        return
+      }
       let b = batches.get(key)
       if (b === undefined) {
         b = { node, deviceId: v.deviceKey, updates: [] }
