@@ -49,6 +49,8 @@ export interface StartOptions {
   readonly log?: Logger
   /** where the built console lives; default web/dist beside the sources */
   readonly webRoot?: string
+  /** provision the virtual factory even though the data directory is not new (`ronghe start --demo`) */
+  readonly forceDemo?: boolean
 }
 
 /**
@@ -191,6 +193,15 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       demoTenant = await createDemoEnterprise(registry, security)
     }
     firstRun = { adminPassword: admin.password, demoTenant }
+  } else if (options.forceDemo && mqttPort !== null && !existsSync(join(config.dataDir, 'demo.json'))) {
+    try {
+      const provisioned = await provisionDemo(demoDeps)
+      writeFileSync(join(config.dataDir, 'demo.json'), JSON.stringify(serialise(provisioned)), {
+        mode: 0o600,
+      })
+    } catch (err) {
+      log.warn('--demo: could not add the virtual factory to this installation', { error: String(err) })
+    }
   }
   if (config.demo && mqttPort !== null && existsSync(join(config.dataDir, 'demo.json'))) {
     const provisioned = deserialise(JSON.parse(readFileSync(join(config.dataDir, 'demo.json'), 'utf8')))

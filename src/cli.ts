@@ -8,6 +8,8 @@ const HELP = `ronghe — the Ronghe (融合) industrial internet platform
 
 usage:
   ronghe start [--data <dir>] [--port <http>] [--mqtt-port <mqtt>] [--demo | --no-demo]
+  ronghe sim [--url mqtt://host:1883] [--seed 1] [--speed 1] [--prefix ""]
+                    run the virtual factory's Sparkplug B edge nodes against any broker
   ronghe config     print the effective configuration (secrets masked)
   ronghe help
 
@@ -15,6 +17,11 @@ Settings come from defaults, then ronghe.yaml, then RONGHE_* variables (see docs
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'start', ...rest] = argv
+  if (command === 'sim') {
+    const { runSparkplugFromArgs } = await import('./sim/run-sparkplug.ts')
+    await runSparkplugFromArgs(rest)
+    return -1
+  }
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -52,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('unhandledRejection', (err) =>
     log.error('unhandled promise rejection (kept running)', { error: String(err) }),
   )
-  const app = await startRonghe(config, { log })
+  const app = await startRonghe(config, { log, forceDemo: values.demo === true })
   const host = config.http.host === '0.0.0.0' ? 'localhost' : config.http.host
   log.info(`Ronghe is running — data in ${config.dataDir}`)
   log.info(`console:  http://${host}:${app.httpPort}/`)
