@@ -106,6 +106,8 @@ export async function runSearches(p: Problem, o: RunOptions): Promise<RunOutcome
             (msg: { type: string; value?: number; result?: SearchResult; message?: string }) => {
               if (msg.type === 'progress') report(msg.value!, i)
               else if (msg.type === 'result') {
+                // a thread at a proven lower bound (or the target) ends the others' work too
+                if (msg.result!.reachedTarget) Atomics.store(stopView, 0, 1)
                 resolve(msg.result!)
                 void w.terminate()
               } else if (msg.type === 'error') {
