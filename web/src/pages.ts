@@ -1,0 +1,34 @@
+import {
+  ApiOutlined,
+  ApartmentOutlined,
+  AuditOutlined,
+  DashboardOutlined,
+  TeamOutlined,
+} from '@ant-design/icons'
+import type { ComponentType } from 'react'
+import type { MessageKey } from './i18n.tsx'
+
+/**
+ * The page registry. A module adds its menu entry and page with one line here; the layout builds the
+ * menu and the routes from this list, and each page is its own lazily loaded chunk.
+ */
+export interface PageEntry {
+  /** route path under the layout, e.g. 'devices' or 'points/:id' */
+  readonly path: string
+  /** menu label (a message key, or both languages inline); no label = no menu entry */
+  readonly label?: MessageKey | { readonly 'zh-CN': string; readonly en: string }
+  readonly icon?: ComponentType
+  /** the page acts on one enterprise (a platform admin must choose one first) */
+  readonly needsTenant?: boolean
+  readonly load: () => Promise<{ default: ComponentType }>
+}
+
+// biome-ignore format: one line per page keeps the registry a one-line change for a new module
+export const PAGES: readonly PageEntry[] = [
+  { path: 'overview', label: 'menu.overview', icon: DashboardOutlined, needsTenant: true, load: () => import('./features/overview/OverviewPage.tsx') },
+  { path: 'assets', label: 'menu.assets', icon: ApartmentOutlined, needsTenant: true, load: () => import('./features/assets/AssetTreePage.tsx') },
+  { path: 'points/:id', needsTenant: true, load: () => import('./features/points/PointDetailPage.tsx') },
+  { path: 'devices', label: 'menu.devices', icon: ApiOutlined, needsTenant: true, load: () => import('./features/devices/DevicesPage.tsx') },
+  { path: 'users', label: 'menu.users', icon: TeamOutlined, load: () => import('./features/users/UsersPage.tsx') },
+  { path: 'audit', label: 'menu.audit', icon: AuditOutlined, load: () => import('./features/audit/AuditPage.tsx') },
+]
