@@ -14,6 +14,7 @@ import {
   type TenantId,
 } from './core/index.ts'
 import { type DemoRunner, provisionDemo, runDemo } from './demo.ts'
+import { type IdentifierService, openIdentifierService, parseDelegationList } from './identifiers/index.ts'
 import { createDeviceGateway } from './ingest/device-gateway.ts'
 import { createIngestPipeline, type IngestPipeline } from './ingest/ingest-pipeline.ts'
 import { createMqttBroker, type MqttBroker } from './ingest/mqtt/index.ts'
@@ -34,6 +35,7 @@ export interface RongheApp {
   readonly pipeline: IngestPipeline
   readonly security: SecurityService
   readonly registry: RegistryService
+  readonly identifiers: IdentifierService
   readonly api: FastifyInstance
   readonly broker: MqttBroker | null
   /** bound ports (differ from the configuration when it asked for 0) */
@@ -98,6 +100,21 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     sessionTtlMinutes: config.security.sessionTtlMinutes,
   })
   const registry = createRegistryService({ meta, series, bus, clock })
+  const ic = config.identifiers
+  const identifiers = await openIdentifierService({
+    path: join(config.dataDir, 'identifiers.db'),
+    clock,
+    node: {
+      role: ic.role,
+      recursive: ic.recursive,
+      delegations: parseDelegationList(ic.delegations),
+      cache: { maxTtlS: ic.cacheMaxTtlS, negTtlS: ic.negativeTtlS, staleMaxS: ic.staleMaxS },
+      timeoutMs: ic.timeoutMs,
+      ...(ic.prefix === undefined ? {} : { prefix: ic.prefix }),
+      ...(ic.upstreamUrl === undefined ? {} : { upstreamUrl: ic.upstreamUrl }),
+      ...(ic.publicBaseUrl === undefined ? {} : { publicBaseUrl: ic.publicBaseUrl }),
+    },
+  })
 
   const invalidate = ({ data }: { data: { tenant: TenantId; device: DeviceId } }): void =>
     pipeline.invalidate(data.tenant, data.device)
@@ -155,6 +172,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     pipeline,
     live,
     clock,
+    identifiers,
     bodyLimit: config.http.bodyLimit,
     webRoot: existsSync(webRoot) ? webRoot : undefined,
     connectInfo: () => ({
@@ -228,6 +246,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     pipeline,
     security,
     registry,
+    identifiers,
     api,
     broker,
     httpPort,
@@ -246,6 +265,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       await wal.close()
       await bus.close()
       await series.close()
+      await identifiers.close()
       await meta.close()
     },
   }

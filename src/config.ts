@@ -45,6 +45,29 @@ export interface RongheConfig {
   /** create the demo enterprise and virtual factory on a new data directory */
   readonly demo: boolean
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' | 'silent' }
+  /** identifier resolution node (Handle-style registry, EPCIS, Digital Link) */
+  readonly identifiers: {
+    /** place in the hierarchy: top-level, secondary (industry), enterprise node, or both secondary and enterprise */
+    readonly role: 'secondary' | 'enterprise' | 'both' | 'top'
+    /** the node's own prefix (`88.118`); enterprises get prefixes under it */
+    readonly prefix: string | undefined
+    /** higher node asked for prefixes nothing local covers (base URL, e.g. the top-level node) */
+    readonly upstreamUrl: string | undefined
+    /** fixed delegations `prefix=url` separated by commas (`88.118=http://sec:8080,86=http://gh`) */
+    readonly delegations: string | undefined
+    /** this node's public base URL for QR codes and trace links; default the request's origin */
+    readonly publicBaseUrl: string | undefined
+    /** follow delegations to other nodes */
+    readonly recursive: boolean
+    /** cap on caching a resolution, seconds */
+    readonly cacheMaxTtlS: number
+    /** caching "handle not found", seconds */
+    readonly negativeTtlS: number
+    /** how long past expiry an answer is served when the upstream fails, seconds */
+    readonly staleMaxS: number
+    /** per upstream request, ms */
+    readonly timeoutMs: number
+  }
 }
 
 export const DEFAULT_CONFIG: RongheConfig = {
@@ -58,6 +81,18 @@ export const DEFAULT_CONFIG: RongheConfig = {
   natsUrl: undefined,
   demo: true,
   log: { level: 'info' },
+  identifiers: {
+    role: 'both',
+    prefix: undefined,
+    upstreamUrl: undefined,
+    delegations: undefined,
+    publicBaseUrl: undefined,
+    recursive: true,
+    cacheMaxTtlS: 86400,
+    negativeTtlS: 60,
+    staleMaxS: 300,
+    timeoutMs: 5000,
+  },
 }
 
 type Kind = 'string' | 'int' | 'bool' | 'level' | 'port'
@@ -89,6 +124,16 @@ const KEYS: readonly Key[] = [
   { path: ['natsUrl'], env: 'RONGHE_NATS_URL', kind: 'string' },
   { path: ['demo'], env: 'RONGHE_DEMO', kind: 'bool' },
   { path: ['log', 'level'], env: 'RONGHE_LOG_LEVEL', kind: 'level' },
+  { path: ['identifiers', 'role'], env: 'RONGHE_IDENT_ROLE', kind: 'string' },
+  { path: ['identifiers', 'prefix'], env: 'RONGHE_IDENT_PREFIX', kind: 'string' },
+  { path: ['identifiers', 'upstreamUrl'], env: 'RONGHE_IDENT_UPSTREAM_URL', kind: 'string' },
+  { path: ['identifiers', 'delegations'], env: 'RONGHE_IDENT_DELEGATIONS', kind: 'string' },
+  { path: ['identifiers', 'publicBaseUrl'], env: 'RONGHE_IDENT_PUBLIC_BASE_URL', kind: 'string' },
+  { path: ['identifiers', 'recursive'], env: 'RONGHE_IDENT_RECURSIVE', kind: 'bool' },
+  { path: ['identifiers', 'cacheMaxTtlS'], env: 'RONGHE_IDENT_CACHE_MAX_TTL_S', kind: 'int', min: 0 },
+  { path: ['identifiers', 'negativeTtlS'], env: 'RONGHE_IDENT_NEGATIVE_TTL_S', kind: 'int', min: 0 },
+  { path: ['identifiers', 'staleMaxS'], env: 'RONGHE_IDENT_STALE_MAX_S', kind: 'int', min: 0 },
+  { path: ['identifiers', 'timeoutMs'], env: 'RONGHE_IDENT_TIMEOUT_MS', kind: 'int', min: 1 },
 ]
 
 export class ConfigError extends Error {
@@ -237,6 +282,14 @@ export function loadConfig(options: LoadConfigOptions = {}): RongheConfig {
       'RONGHE_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite store)',
     )
   }
+  const ident = config.identifiers as Record<string, unknown>
+  if (!['secondary', 'enterprise', 'both', 'top'].includes(String(ident['role'])))
+    problems.push(
+      `RONGHE_IDENT_ROLE must be secondary, enterprise, both or top; got ${JSON.stringify(ident['role'])}`,
+    )
+  for (const k of ['upstreamUrl', 'publicBaseUrl'] as const)
+    if (ident[k] !== undefined && !/^https?:\/\/\S+$/.test(String(ident[k])))
+      problems.push(`identifiers.${k} must be an http(s) URL`)
   if (problems.length > 0) throw new ConfigError(problems)
   config.dataDir = resolve(config.dataDir as string)
   return deepFreeze(config as unknown as RongheConfig)

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CoreErrors, type TenantId } from '../core/index.ts'
 import type { Bus } from '../bus/index.ts'
+import type { IdentifierService } from '../identifiers/index.ts'
 import type { IngestPipeline } from '../ingest/ingest-pipeline.ts'
 import type { MetaStore } from '../store/meta/index.ts'
 import type { SeriesStore } from '../store/series/series-store.ts'
@@ -25,6 +26,8 @@ export interface ApiDeps {
   readonly bodyLimit: number
   /** the built console's folder, served at `/` if present */
   readonly webRoot?: string
+  /** identifier registry, resolver, EPCIS and trace; routes are not registered without it */
+  readonly identifiers?: IdentifierService
 }
 
 declare module 'fastify' {

@@ -12,11 +12,20 @@ import { registerAdminRoutes } from './routes/admin-routes.ts'
 import { registerAssetRoutes } from './routes/asset-routes.ts'
 import { registerAuthRoutes } from './routes/auth-routes.ts'
 import { registerDeviceRoutes } from './routes/device-routes.ts'
+import { registerIdentifierRoutes } from './routes/identifier-routes.ts'
 import { registerLiveRoutes } from './routes/live-routes.ts'
 import { registerSeriesRoutes } from './routes/series-routes.ts'
 
 /** Routes that answer without a session. */
-const PUBLIC = [/^\/api\/auth\/login$/, /^\/api\/health$/, /^\/api\/ingest$/, /^\/api\/live$/, /^\/docs/]
+const PUBLIC = [
+  /^\/api\/auth\/login$/,
+  /^\/api\/health$/,
+  /^\/api\/ingest$/,
+  /^\/api\/live$/,
+  /^\/docs/,
+  // identifier resolution is public; writes on the same path authenticate in identifier-routes.ts
+  /^\/api\/handles\/.+/,
+]
 
 /**
  * Builds the HTTP face: REST + WebSocket + OpenAPI, and the console's static files. Errors leave as
@@ -124,6 +133,7 @@ export async function createApiServer(
   registerDeviceRoutes(app, deps)
   registerSeriesRoutes(app, deps)
   registerLiveRoutes(app, deps)
+  registerIdentifierRoutes(app, deps)
   return app
 }
 

@@ -25,6 +25,9 @@ export const IdentErrorCodes = {
   epcisDuplicateEvent: 'EPCIS_DUPLICATE_EVENT',
   dlInvalidUri: 'DL_INVALID_URI',
   traceInvalidStart: 'TRACE_INVALID_START',
+  prefixOutsideNode: 'IDENT_PREFIX_OUTSIDE_NODE',
+  dlLinksTaken: 'DL_LINKS_TAKEN',
+  dlInvalidLink: 'DL_INVALID_LINK',
 } as const
 
 export type IdentErrorCode = (typeof IdentErrorCodes)[keyof typeof IdentErrorCodes]
@@ -117,6 +120,19 @@ export const IdentErrors = {
       status: 400,
       details: { uri, reason },
     }),
+  prefixOutsideNode: (prefix: string, nodePrefix: string): RongheError =>
+    new RongheError(
+      IdentErrorCodes.prefixOutsideNode,
+      `prefix ${prefix} is not under this node's prefix ${nodePrefix}`,
+      { status: 400, details: { prefix, nodePrefix } },
+    ),
+  dlLinksTaken: (keyPath: string): RongheError =>
+    new RongheError(IdentErrorCodes.dlLinksTaken, `links for ${keyPath} belong to another enterprise`, {
+      status: 409,
+      details: { keyPath },
+    }),
+  dlInvalidLink: (message: string, details?: unknown): RongheError =>
+    new RongheError(IdentErrorCodes.dlInvalidLink, message, { status: 400, details }),
   traceInvalidStart: (id: string): RongheError =>
     new RongheError(IdentErrorCodes.traceInvalidStart, `cannot start a trace from "${id}"`, {
       status: 400,

@@ -239,3 +239,27 @@ export {
   type TraceViewer,
 } from './trace/trace-graph.ts'
 export { identifierPublicUrl, identifierQrSvg, qrSvg, type QrOptions } from './trace/qr-code.ts'
+
+// the platform's wiring and faces
+export {
+  openIdentifierService,
+  parseDelegationList,
+  type IdentifierNodeConfig,
+  type IdentifierNodeRole,
+  type IdentifierService,
+  type IdentifierServiceDeps,
+} from './identifier-service.ts'
+export {
+  createSqliteDlLinkStore,
+  linkProblems,
+  migrateDlLinks,
+  normalizeKeyPath,
+  type DlLinkStore,
+} from './digital-link/dl-link-store.ts'
+export {
+  categorize,
+  escapeHtml,
+  renderTracePage,
+  type TraceCategory,
+  type TracePageInput,
+} from './trace/trace-page.ts'

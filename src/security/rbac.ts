@@ -21,6 +21,8 @@ export type Permission =
   | 'series:read'
   | 'series:write'
   | 'audit:read'
+  | 'identifier:read'
+  | 'identifier:write'
 
 const VIEWER: readonly Permission[] = [
   'tenant:read',
@@ -28,6 +30,7 @@ const VIEWER: readonly Permission[] = [
   'device:read',
   'point:read',
   'series:read',
+  'identifier:read',
 ]
 const OPERATOR: readonly Permission[] = [...VIEWER]
 const ENGINEER: readonly Permission[] = [
@@ -37,6 +40,7 @@ const ENGINEER: readonly Permission[] = [
   'point:write',
   'series:write',
   'credential:write',
+  'identifier:write',
 ]
 const ENTERPRISE_ADMIN: readonly Permission[] = [
   ...ENGINEER,
