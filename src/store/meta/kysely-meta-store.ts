@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { type Kysely, type SelectQueryBuilder, sql } from 'kysely'
+import { type Kysely, type SelectQueryBuilder, type SqlBool, sql } from 'kysely'
 import {
   type Asset,
   type AssetId,
@@ -135,7 +135,9 @@ export interface MetaDatabase {
 
 type Row<T extends keyof MetaDatabase> = MetaDatabase[T]
 
-const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number))
+// better-sqlite3 may hand back bigint; pg returns int8/numeric as strings unless the pool parses them.
+const num = (v: unknown): number =>
+  typeof v === 'bigint' || typeof v === 'string' ? Number(v) : (v as number)
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v))
 
 const toTenant = (r: Row<'tenants'>): Tenant => ({
@@ -297,7 +299,16 @@ export function createKyselyMetaStore(
     ]).then(([rows, total]) => ({ rows, total }))
   }
 
-  const likeOf = (q: string): string => `%${q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`
+  const escapeLike = (q: string): string => q.replace(/[\\%_]/g, (m) => `\\${m}`)
+  /**
+   * A substring search that means the same on both engines: SQLite's LIKE ignores ASCII case and has
+   * no escape character unless told (so `50%` searched for `50\` + anything); PostgreSQL's LIKE is
+   * case-sensitive and escapes with a backslash. ILIKE on PostgreSQL plus an explicit ESCAPE on both
+   * gives one behaviour.
+   */
+  const likeMatch = (column: string, pattern: string) =>
+    sql<SqlBool>`${sql.ref(column)} ${sql.raw(engine === 'postgres' ? 'ilike' : 'like')} ${pattern} escape '\\'`
+  const contains = (column: string, q: string) => likeMatch(column, `%${escapeLike(q)}%`)
 
   const store: MetaStore = {
     capabilities: { engine },
@@ -321,8 +332,7 @@ export function createKyselyMetaStore(
     },
     async listTenantsForPlatform(q?: PageQuery): Promise<Page<Tenant>> {
       let base = db.selectFrom('tenants').selectAll()
-      if (q?.q)
-        base = base.where((eb) => eb.or([eb('name', 'like', likeOf(q.q ?? '')), eb('uscc', '=', q.q ?? '')]))
+      if (q?.q) base = base.where((eb) => eb.or([contains('name', q.q ?? ''), eb('uscc', '=', q.q ?? '')]))
       const { rows, total } = await page(base, q, ['name', 'created_at', 'region_code'], 'name')
       return { items: rows.map(toTenant), total }
     },
@@ -395,7 +405,7 @@ export function createKyselyMetaStore(
       base = tenant === null ? base.where('tenant_id', 'is', null) : base.where('tenant_id', '=', tenant)
       if (q?.q)
         base = base.where((eb) =>
-          eb.or([eb('username', 'like', likeOf(q.q ?? '')), eb('display_name', 'like', likeOf(q.q ?? ''))]),
+          eb.or([contains('username', q.q ?? ''), contains('display_name', q.q ?? '')]),
         )
       const { rows, total } = await page(
         base,
@@ -523,7 +533,7 @@ export function createKyselyMetaStore(
           q.parentId === null ? base.where('parent_id', 'is', null) : base.where('parent_id', '=', q.parentId)
       }
       if (q?.level) base = base.where('level', '=', q.level)
-      if (q?.q) base = base.where('name', 'like', likeOf(q.q))
+      if (q?.q) base = base.where(contains('name', q.q))
       const { rows, total } = await page(
         base,
         { ...q, limit: q?.limit ?? MAX_PAGE },
@@ -608,10 +618,7 @@ export function createKyselyMetaStore(
     async listDevices(tenant, q): Promise<Page<Device>> {
       let base = db.selectFrom('devices').selectAll().where('tenant_id', '=', tenant)
       if (q?.online !== undefined) base = base.where('online', '=', q.online ? 1 : 0)
-      if (q?.q)
-        base = base.where((eb) =>
-          eb.or([eb('name', 'like', likeOf(q.q ?? '')), eb('key', 'like', likeOf(q.q ?? ''))]),
-        )
+      if (q?.q) base = base.where((eb) => eb.or([contains('name', q.q ?? ''), contains('key', q.q ?? '')]))
       const { rows, total } = await page(
         base,
         q,
@@ -778,10 +785,7 @@ export function createKyselyMetaStore(
       let base = db.selectFrom('points').selectAll().where('tenant_id', '=', tenant)
       if (q?.deviceId) base = base.where('device_id', '=', q.deviceId)
       if (q?.assetId) base = base.where('asset_id', '=', q.assetId)
-      if (q?.q)
-        base = base.where((eb) =>
-          eb.or([eb('name', 'like', likeOf(q.q ?? '')), eb('key', 'like', likeOf(q.q ?? ''))]),
-        )
+      if (q?.q) base = base.where((eb) => eb.or([contains('name', q.q ?? ''), contains('key', q.q ?? '')]))
       const { rows, total } = await page(base, q, ['name', 'key', 'kind', 'created_at'], 'name')
       return { items: rows.map(toPoint), total }
     },
@@ -859,7 +863,8 @@ export function createKyselyMetaStore(
       let base = db.selectFrom('audit_log').selectAll()
       base = tenant === null ? base : base.where('tenant_id', '=', tenant)
       if (q?.actor) base = base.where('actor', '=', q.actor)
-      if (q?.action) base = base.where('action', 'like', `${q.action.replace(/[\\%_]/g, (m) => `\\${m}`)}%`)
+      if (q?.action)
+        base = base.where(sql<SqlBool>`${sql.ref('action')} like ${`${escapeLike(q.action)}%`} escape '\\'`)
       if (q?.outcome) base = base.where('outcome', '=', q.outcome)
       if (q?.from !== undefined) base = base.where('at', '>=', q.from)
       if (q?.to !== undefined) base = base.where('at', '<', q.to)
