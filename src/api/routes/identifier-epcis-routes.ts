@@ -250,11 +250,9 @@ export function registerIdentifierEpcisRoutes(
       if (rawQuery >= 0 && !id.includes('?')) id = `${id}${req.url.slice(rawQuery)}`
       const s = await ident.epcis.get(tenant, id)
       if (s === null)
-        return reply
-          .code(404)
-          .send({
-            error: { code: 'EPCIS_EVENT_NOT_FOUND', message: `no event ${id}`, details: { eventID: id } },
-          })
+        return reply.code(404).send({
+          error: { code: 'EPCIS_EVENT_NOT_FOUND', message: `no event ${id}`, details: { eventID: id } },
+        })
       return reply.headers(EPCIS_HEADERS).send({ '@context': [EPCIS_CONTEXT], ...eventJson(s) })
     },
   )
