@@ -124,6 +124,10 @@ const MESSAGES = {
   'conn.versions': ['协议版本', 'Protocol versions'],
   'conn.clientId': ['客户端 ID', 'Client ID'],
   'conn.username': ['用户名', 'Username'],
+  'conn.usernameHint': [
+    '密码凭证的用户名；使用令牌凭证时可填任意文本（令牌作密码）',
+    'the username of a password credential, or any text with a token credential (the token is the password)',
+  ],
   'conn.dataTopic': ['数据主题', 'Data topic'],
   'conn.statusTopic': ['状态主题', 'Status topic'],
   'conn.commandTopic': ['命令主题', 'Command topic'],

@@ -1,4 +1,13 @@
-import { createContext, type ReactNode, useCallback, useContext, useMemo, useRef, useState } from 'react'
+import {
+  createContext,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react'
 import { type ApiClient, createApiClient, type Session } from './api/client.ts'
 import type { Principal, Tenant } from './api/types.ts'
 
@@ -67,6 +76,19 @@ export function SessionProvider({ children }: { children: ReactNode }): ReactNod
     }
   }, [api, session])
 
+  // a token kept from an earlier visit: ask who we are while the layout's code is still loading
+  const restoring = useRef<Promise<void> | null>(null)
+  const restoreOnce = useCallback(() => {
+    restoring.current ??= restore().finally(() => {
+      restoring.current = null
+    })
+    return restoring.current
+  }, [restore])
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, at start
+  useEffect(() => {
+    if (session.token) restoreOnce().catch(() => undefined)
+  }, [])
+
   const signIn = useCallback(
     async (username: string, password: string) => {
       const r = await api.login(username, password)
@@ -106,9 +128,9 @@ export function SessionProvider({ children }: { children: ReactNode }): ReactNod
       signIn,
       signOut,
       setTenant,
-      restore,
+      restore: restoreOnce,
     }),
-    [api, token, tenant, principal, tenantInfo, signIn, signOut, setTenant, restore],
+    [api, token, tenant, principal, tenantInfo, signIn, signOut, setTenant, restoreOnce],
   )
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>
 }

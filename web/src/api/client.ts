@@ -1,4 +1,4 @@
-import { API_ROUTES, type RouteName } from './routes.ts'
+import { API_ROUTES, type RouteName, WS_ROUTES } from './routes.ts'
 import type {
   Asset,
   AuditEntry,
@@ -179,7 +179,9 @@ export function createApiClient(session: Session, onUnauthorized: () => void): A
     audit: (q = {}) => request('audit', { query: { ...q } }),
     liveUrl() {
       const proto = location.protocol === 'https:' ? 'wss:' : 'ws:'
-      return `${proto}//${location.host}${buildUrl('live', {}, { token: session.token, tenant: session.tenant })}`
+      const qs = new URLSearchParams({ token: session.token ?? '' })
+      if (session.tenant) qs.set('tenant', session.tenant)
+      return `${proto}//${location.host}${WS_ROUTES.live}?${qs}`
     },
   }
 }

@@ -10,12 +10,13 @@ export function EChart({
   option,
   onInit,
   style,
-  notMerge = false,
+  replaceMerge,
 }: {
   option: Record<string, unknown>
   onInit?: (chart: EChartsType) => void
   style?: CSSProperties
-  notMerge?: boolean
+  /** components replaced (not merged) on update, e.g. ['series'] when the set of series changes */
+  replaceMerge?: string[]
 }): ReactNode {
   const el = useRef<HTMLDivElement>(null)
   const [chart, setChart] = useState<EChartsType>()
@@ -42,8 +43,8 @@ export function EChart({
   }, [])
 
   useEffect(() => {
-    chart?.setOption(option, { notMerge })
-  }, [chart, option, notMerge])
+    chart?.setOption(option, { replaceMerge })
+  }, [chart, option, replaceMerge])
 
   return (
     <div style={{ position: 'relative', width: '100%', height: 320, ...style }}>

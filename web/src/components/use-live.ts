@@ -3,7 +3,7 @@ import type { Sample } from '../api/types.ts'
 import { useSession } from '../session.tsx'
 
 /**
- * Live values of `points` over the WebSocket `/api/live`: the latest sample of each point, kept
+ * Live values of `points` over the live WebSocket: the latest sample of each point, kept
  * current without reload; reconnects after a drop. `onSamples` sees every batch (for charts).
  */
 export function useLive(

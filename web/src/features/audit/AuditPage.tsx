@@ -98,7 +98,7 @@ export default function AuditPage(): ReactNode {
           columns={[
             { title: '#', dataIndex: 'seq', width: 70, sorter: true, defaultSortOrder: 'descend' },
             { title: t('audit.at'), dataIndex: 'at', render: (v: number) => formatTime(lang, v) },
-            { title: t('audit.actor'), dataIndex: 'actor' },
+            { title: t('audit.actor'), dataIndex: 'actor', ellipsis: true },
             {
               title: t('audit.action'),
               dataIndex: 'action',

@@ -171,7 +171,7 @@ function ConnectionPanel({ device }: { device: Device }): ReactNode {
               <Descriptions.Item label={t('conn.clientId')}>
                 <Copy text={c.mqtt.clientId} />
               </Descriptions.Item>
-              <Descriptions.Item label={t('conn.username')}>{c.mqtt.usernameHint}</Descriptions.Item>
+              <Descriptions.Item label={t('conn.username')}>{t('conn.usernameHint')}</Descriptions.Item>
               <Descriptions.Item label={t('conn.dataTopic')}>
                 <Copy text={c.mqtt.dataTopic} testId="conn-data-topic" />
               </Descriptions.Item>

@@ -59,7 +59,11 @@ function LiveChart({ points }: { points: Point[] }): ReactNode {
   const option = useMemo(
     () => ({
       animation: false,
-      tooltip: { trigger: 'axis' },
+      tooltip: {
+        trigger: 'axis',
+        valueFormatter: (v: unknown) =>
+          typeof v === 'number' ? String(Math.round(v * 1000) / 1000) : String(v),
+      },
       legend: { top: 0 },
       grid: { left: 48, right: 24, top: 36, bottom: 32 },
       xAxis: { type: 'time' },
@@ -67,7 +71,8 @@ function LiveChart({ points }: { points: Point[] }): ReactNode {
       series: points.map((p) => ({
         name: p.unit ? `${p.name} (${p.unit})` : p.name,
         type: 'line',
-        showSymbol: false,
+        // a point with few samples yet would be invisible as a bare line
+        showSymbol: (data.current.get(p.id)?.length ?? 0) < 30,
         data: data.current.get(p.id) ?? [],
       })),
     }),

@@ -3,7 +3,7 @@ import { App, Button, Card, DatePicker, Descriptions, Segmented, Space, Tag, Typ
 import type { EChartsType } from 'echarts/core'
 import dayjs from 'dayjs'
 import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react'
-import { Link, useParams } from 'react-router'
+import { Link, useParams, useSearchParams } from 'react-router'
 import type { Point } from '../../api/types.ts'
 import { EChart } from '../../components/EChart.tsx'
 import { AsyncView, EmptyState, ErrorState } from '../../components/PageState.tsx'
@@ -14,6 +14,9 @@ import { useSession } from '../../session.tsx'
 import { QualityTag } from '../assets/quality.tsx'
 import { loadHistory } from './history.ts'
 
+const fmt = (v: unknown): string =>
+  typeof v === 'number' ? String(Math.round(v * 1000) / 1000) : String(v ?? '—')
+
 type Preset = 'hour' | 'day' | 'week' | 'custom'
 const SPAN: Record<Exclude<Preset, 'custom'>, number> = {
   hour: 3_600_000,
@@ -21,12 +24,22 @@ const SPAN: Record<Exclude<Preset, 'custom'>, number> = {
   week: 7 * 86_400_000,
 }
 
-function History({ point }: { point: Point }): ReactNode {
+// start fetching ECharts as soon as this page's code runs, in parallel with the page's first queries
+void import('../../components/echarts-setup.ts')
+
+/** The history chart. It needs only the point's id to start loading, so it runs in parallel with the point's metadata. */
+function History({ id, point }: { id: string; point: Point | undefined }): ReactNode {
   const { api } = useSession()
   const { t, lang } = useI18n()
   const { message } = App.useApp()
-  const [preset, setPreset] = useState<Preset>('hour')
+  // ?from=…&to=… (epoch ms) opens a custom range, so a history view can be linked to
+  const [search] = useSearchParams()
+  const linked = { from: Number(search.get('from')), to: Number(search.get('to')) }
+  const hasLink =
+    Number.isFinite(linked.from) && Number.isFinite(linked.to) && linked.from > 0 && linked.from < linked.to
+  const [preset, setPreset] = useState<Preset>(hasLink ? 'custom' : 'hour')
   const [full, setFull] = useState(() => {
+    if (hasLink) return linked
     const to = Date.now() + 1
     return { from: to - SPAN.hour, to }
   })
@@ -36,7 +49,7 @@ function History({ point }: { point: Point }): ReactNode {
   const fullRef = useRef(full)
   fullRef.current = full
 
-  const data = useAsync(() => loadHistory(api, point.id, view.from, view.to), [point.id, view.from, view.to])
+  const data = useAsync(() => loadHistory(api, id, view.from, view.to), [id, view.from, view.to])
 
   const choose = (p: Preset): void => {
     setPreset(p)
@@ -65,40 +78,43 @@ function History({ point }: { point: Point }): ReactNode {
   const d = data.data
   const option = useMemo(() => {
     const span = full.to - full.from
-    const name = point.unit ? `${point.name} (${point.unit})` : point.name
-    const series =
-      d?.mode === 'bucketed'
-        ? [
-            {
-              name: `${t('history.avg')}`,
-              type: 'line',
-              showSymbol: false,
-              data: d.avg,
-              lineStyle: { width: 1.5 },
-            },
-            {
-              name: t('history.min'),
-              type: 'line',
-              showSymbol: false,
-              data: d.min,
-              lineStyle: { width: 0.8, opacity: 0.5 },
-            },
-            {
-              name: t('history.max'),
-              type: 'line',
-              showSymbol: false,
-              data: d.max,
-              lineStyle: { width: 0.8, opacity: 0.5 },
-            },
-          ]
-        : [{ name, type: 'line', showSymbol: (d?.values.length ?? 0) < 200, data: d?.values ?? [] }]
+    const name = point?.unit ? `${point.name} (${point.unit})` : (point?.name ?? id)
+    // the same three series (by id) in both modes: replacing series under a visible tooltip trips ECharts
+    const bucketed = d?.mode === 'bucketed'
+    const main = bucketed ? t('history.avg') : name
+    const series = [
+      {
+        id: 'main',
+        name: main,
+        type: 'line',
+        showSymbol: !bucketed && (d?.values.length ?? 0) < 200,
+        data: d?.mode === 'bucketed' ? d.avg : (d?.values ?? []),
+        lineStyle: { width: 1.5 },
+      },
+      {
+        id: 'min',
+        name: t('history.min'),
+        type: 'line',
+        showSymbol: false,
+        data: d?.mode === 'bucketed' ? d.min : [],
+        lineStyle: { width: 0.8, opacity: 0.5 },
+      },
+      {
+        id: 'max',
+        name: t('history.max'),
+        type: 'line',
+        showSymbol: false,
+        data: d?.mode === 'bucketed' ? d.max : [],
+        lineStyle: { width: 0.8, opacity: 0.5 },
+      },
+    ]
     return {
       animation: false,
-      tooltip: { trigger: 'axis' },
-      legend: { top: 0 },
+      tooltip: { trigger: 'axis', valueFormatter: fmt },
+      legend: { top: 0, data: bucketed ? [main, t('history.min'), t('history.max')] : [main] },
       grid: { left: 56, right: 32, top: 36, bottom: 72 },
       xAxis: { type: 'time', min: full.from, max: full.to },
-      yAxis: { type: 'value', scale: true, name: point.unit ?? '' },
+      yAxis: { type: 'value', scale: true, name: point?.unit ?? '' },
       dataZoom: [
         {
           type: 'inside',
@@ -115,14 +131,14 @@ function History({ point }: { point: Point }): ReactNode {
       ],
       series,
     }
-  }, [d, full, view, point, t])
+  }, [d, full, view, point, t, id])
 
   const exportCsv = async (): Promise<void> => {
     try {
-      const blob = await api.exportCsv(point.id, view)
+      const blob = await api.exportCsv(id, view)
       const a = document.createElement('a')
       a.href = URL.createObjectURL(blob)
-      a.download = `${point.name}.csv`
+      a.download = `${point?.name ?? id}.csv`
       a.click()
       setTimeout(() => URL.revokeObjectURL(a.href), 10_000)
     } catch (e) {
@@ -243,10 +259,10 @@ export default function PointDetailPage(): ReactNode {
                 </Descriptions.Item>
               </Descriptions>
             </Card>
-            <History point={p} />
           </>
         )}
       </AsyncView>
+      {point.error ? null : <History id={id} point={point.data} />}
     </Space>
   )
 }
