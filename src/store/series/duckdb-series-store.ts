@@ -518,7 +518,7 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
         }
         if (order.size === 0 || q.from >= q.to) return { bucketMs, rows: [] }
         const B = bucketMs
-        const rows = await read('buckets', async (c) => {
+        const cols = await read('buckets', async (c) => {
           // Bucket start = floor(ts / B) * B, written so it also floors negative ts (before 1970).
           const r = await c.runAndReadAll(
             `SELECT sid, (ts - (((ts % ${B}) + ${B}) % ${B}))::DOUBLE AS bucket,
@@ -526,27 +526,39 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
                arg_min(value, ts), arg_max(value, ts)
              FROM samples_all
              WHERE sid IN (${[...order.keys()].join(',')}) AND ts >= ${q.from} AND ts < ${q.to}
-             GROUP BY sid, bucket`,
+             GROUP BY sid, bucket ORDER BY sid, bucket`,
           )
-          return r.getRows()
+          // Columns, not row arrays: an answer can hold hundreds of thousands of buckets.
+          return r.getColumns()
         })
-        const out: (BucketRow & { index: number })[] = rows.map((r) => {
-          const o = order.get(r[0] as number)!
-          return {
-            index: o.index,
+        const [
+          sidC = [],
+          tsC = [],
+          countC = [],
+          minC = [],
+          maxC = [],
+          avgC = [],
+          sumC = [],
+          firstC = [],
+          lastC = [],
+        ] = cols as (number | null)[][]
+        // SQL sorted by (sid, bucket); regroup per point in the order the query listed them.
+        const perPoint: BucketRow[][] = Array.from({ length: order.size }, () => [])
+        for (let i = 0; i < sidC.length; i++) {
+          const o = order.get(sidC[i] as number)!
+          perPoint[o.index]!.push({
             point: o.point,
-            ts: r[1] as number,
-            count: r[2] as number,
-            min: r[3] as number | null,
-            max: r[4] as number | null,
-            avg: r[5] as number | null,
-            sum: r[6] as number | null,
-            first: r[7] as number | null,
-            last: r[8] as number | null,
-          }
-        })
-        out.sort((a, b) => a.index - b.index || a.ts - b.ts)
-        return { bucketMs, rows: out.map(({ index: _index, ...row }) => row) }
+            ts: tsC[i] as number,
+            count: countC[i] as number,
+            min: minC[i] ?? null,
+            max: maxC[i] ?? null,
+            avg: avgC[i] ?? null,
+            sum: sumC[i] ?? null,
+            first: firstC[i] ?? null,
+            last: lastC[i] ?? null,
+          })
+        }
+        return { bucketMs, rows: perPoint.flat() }
       })
     },
 
