@@ -450,16 +450,17 @@ function registerRegistryRoutes(app: FastifyInstance, deps: ApiDeps, ident: Iden
   })
 
   app.get(
-    '/api/identifiers/templates/:id',
+    '/api/identifiers/templates/:template',
     {
       schema: {
         tags,
-        params: { type: 'object', properties: { id: { type: 'string' } } },
+        params: { type: 'object', properties: { template: { type: 'string' } } },
         querystring: { type: 'object', properties: { version: { type: 'integer', minimum: 1 } } },
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string }
+      // template ids are names within the tenant's own scope (plus the built-ins), not global ids
+      const id = (req.params as { template: string }).template
       const { version } = req.query as { version?: number }
       const t = await ident.registry.getTemplate(tenantOf(req, 'identifier:read'), id, version)
       if (t === null) throw IdentErrors.unknownTemplate(id, version)
@@ -468,18 +469,18 @@ function registerRegistryRoutes(app: FastifyInstance, deps: ApiDeps, ident: Iden
   )
 
   app.put(
-    '/api/identifiers/templates/:id',
+    '/api/identifiers/templates/:template',
     {
       schema: {
         tags,
         summary: 'Define a metadata template version (fields validated on every write)',
-        params: { type: 'object', properties: { id: { type: 'string' } } },
+        params: { type: 'object', properties: { template: { type: 'string' } } },
         body: { type: 'object', required: ['version', 'category', 'fields'] },
       },
     },
     async (req, reply) => {
       const tenant = tenantOf(req, 'identifier:write')
-      const t = { ...(req.body as MetadataTemplate), id: (req.params as { id: string }).id }
+      const t = { ...(req.body as MetadataTemplate), id: (req.params as { template: string }).template }
       await ident.registry.putTemplate(tenant, t)
       await auditOf(req, deps)(tenant, 'template.put', `${t.id}@${t.version}`, 'ok')
       return reply.code(201).send(t)

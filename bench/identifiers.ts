@@ -1,0 +1,353 @@
+/**
+ * Identifier benchmark: `npm run bench:identifiers` (RONGHE_BENCH_QUICK=1 for a short run).
+ * Starts a real Ronghe platform (SQLite identifiers.db, Fastify) on loopback and prints one JSON line:
+ * - registrations/s over HTTP, POST /api/identifiers/bulk in batches of 1000;
+ * - EPCIS events captured/s over HTTP, POST /api/epcis/capture with documents of 1000 events;
+ * - resolutions/s and p50/p99 for cache hits and for misses served from the local store (auth=true
+ *   bypasses the cache), GET /api/handles/{handle} with keep-alive from a client in a SEPARATE process;
+ * - the same client against nginx serving the identical JSON as a static file, in the same run, and the ratio.
+ * Client, server and nginx share this machine's cores (2 here): the figures are for the pair, not a server alone.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { createServer } from 'node:net'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+interface ClientJob {
+  readonly base: string
+  /** path with `{i}` replaced by 0…n-1 in turn */
+  readonly path: string
+  readonly n: number
+  readonly concurrency: number
+  readonly durationMs: number
+}
+
+/** the fields this bench reads from the API's answers */
+interface ApiAnswer {
+  readonly token: string
+  readonly id: string
+  readonly prefix: string
+  readonly accepted: number
+}
+
+interface ClientResult {
+  requests: number
+  errors: number
+  perSec: number
+  p50Ms: number
+  p99Ms: number
+}
+
+/** The load client: C keep-alive loops for a fixed time, latency of every request. */
+async function runClient(job: ClientJob): Promise<ClientResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: job.concurrency })
+  const url = new URL(job.base)
+  const lat: number[] = []
+  let errors = 0
+  let next = 0
+  const get = (path: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path, agent, method: 'GET' }, (res) => {
+        res.on('data', () => undefined)
+        res.on('end', () => resolve(res.statusCode ?? 0))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+  // warm the connections
+  await Promise.all(
+    Array.from({ length: job.concurrency }, (_, i) => get(job.path.replace('{i}', String(i % job.n)))),
+  )
+  const start = performance.now()
+  const until = start + job.durationMs
+  await Promise.all(
+    Array.from({ length: job.concurrency }, async () => {
+      while (performance.now() < until) {
+        const i = next++ % job.n
+        const t = performance.now()
+        try {
+          const status = await get(job.path.replace('{i}', String(i)))
+          if (status !== 200) errors++
+        } catch {
+          errors++
+        }
+        lat.push(performance.now() - t)
+      }
+    }),
+  )
+  const secs = (performance.now() - start) / 1000
+  agent.destroy()
+  lat.sort((a, b) => a - b)
+  const pct = (p: number): number =>
+    Math.round((lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0) * 1000) / 1000
+  return {
+    requests: lat.length,
+    errors,
+    perSec: Math.round(lat.length / secs),
+    p50Ms: pct(0.5),
+    p99Ms: pct(0.99),
+  }
+}
+
+function clientInChild(job: ClientJob): Promise<ClientResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--client', JSON.stringify(job)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+    })
+    child.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`client exited with ${code}`))
+      else resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as ClientResult)
+    })
+  })
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      const port = typeof a === 'object' && a ? a.port : 0
+      s.close(() => resolve(port))
+    })
+    s.on('error', reject)
+  })
+}
+
+async function startNginx(dir: string, json: string): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort()
+  const root = join(dir, 'www')
+  mkdirSync(join(root, 'h'), { recursive: true })
+  writeFileSync(join(root, 'handle.json'), json)
+  const conf = join(dir, 'nginx.conf')
+  const t = (x: string): string => join(dir, x)
+  writeFileSync(
+    conf,
+    `daemon off; worker_processes 1; pid ${t('nginx.pid')}; error_log ${t('error.log')} error;
+events { worker_connections 1024; }
+http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
+  client_body_temp_path ${t('cb')}; proxy_temp_path ${t('px')}; fastcgi_temp_path ${t('fc')}; uwsgi_temp_path ${t('uw')}; scgi_temp_path ${t('sc')};
+  server { listen 127.0.0.1:${port}; root ${root};
+    location / { default_type application/json; try_files /handle.json =404; } } }
+`,
+  )
+  const proc = spawn('/usr/sbin/nginx', ['-p', dir, '-c', conf], { stdio: 'ignore' })
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${url}/h/x`)).status === 200) return { url, proc }
+    } catch {
+      // not yet listening
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  proc.kill()
+  throw new Error('nginx did not start')
+}
+
+async function main(): Promise<void> {
+  const quick = process.env['RONGHE_BENCH_QUICK'] === '1'
+  const nHandles = quick ? 5_000 : 20_000
+  const nEvents = quick ? 5_000 : 20_000
+  const durationMs = quick ? 2_000 : 6_000
+  const concurrency = 32
+  const dir = mkdtempSync(join(tmpdir(), 'ronghe-bench-ident-'))
+  // nginx's worker runs as an unprivileged user when started as root: it must be able to read the file
+  chmodSync(dir, 0o755)
+  const { startRonghe } = await import('../src/app.ts')
+  const { loadConfig } = await import('../src/config.ts')
+  const { createLogger, usccCheckChar } = await import('../src/core/index.ts')
+  const config = loadConfig({
+    file: null,
+    env: {
+      RONGHE_DATA_DIR: join(dir, 'data'),
+      RONGHE_HTTP_PORT: '0',
+      RONGHE_HTTP_HOST: '127.0.0.1',
+      RONGHE_MQTT_ENABLED: 'false',
+      RONGHE_ADMIN_PASSWORD: 'Bench-Admin-Pass-1',
+      RONGHE_DEMO: 'false',
+      RONGHE_LOG_LEVEL: 'error',
+      RONGHE_IDENT_PREFIX: '88.118',
+    },
+  })
+  const app = await startRonghe(config, { log: createLogger('error') })
+  const base = `http://127.0.0.1:${app.httpPort}`
+  let nginx: { url: string; proc: ChildProcess } | null = null
+  try {
+    const call = async (
+      method: string,
+      path: string,
+      body?: unknown,
+      token?: string,
+      tenant?: string,
+    ): Promise<ApiAnswer> => {
+      const headers: Record<string, string> = {}
+      if (token) headers.authorization = `Bearer ${token}`
+      if (tenant) headers['x-ronghe-tenant'] = tenant
+      if (body !== undefined) headers['content-type'] = 'application/json'
+      const r = await fetch(base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      const text = await r.text()
+      if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 300)}`)
+      return (text ? JSON.parse(text) : {}) as ApiAnswer
+    }
+    const admin = (
+      await call('POST', '/api/auth/login', { username: 'admin', password: 'Bench-Admin-Pass-1' })
+    ).token
+    const first17 = '91440606MA4WBENCH'
+    const t = await call(
+      'POST',
+      '/api/tenants',
+      {
+        name: 'Bench Enterprise',
+        uscc: first17 + usccCheckChar(first17),
+        industryCode: 'C3360',
+        regionCode: '440600',
+      },
+      admin,
+    )
+    await call(
+      'POST',
+      '/api/users',
+      { username: 'bench', role: 'enterprise_admin', password: 'Bench-User-Pass-1' },
+      admin,
+      t.id,
+    )
+    const token = (
+      await call('POST', '/api/auth/login', { username: 'bench', password: 'Bench-User-Pass-1' })
+    ).token
+    const prefix = (await call('POST', '/api/identifiers/prefixes', { prefix: '88.118.8' }, admin, t.id))
+      .prefix as string
+
+    // registrations over HTTP in batches of 1000
+    let t0 = performance.now()
+    for (let b = 0; b < nHandles; b += 1000) {
+      const items = []
+      for (let i = b; i < Math.min(nHandles, b + 1000); i++)
+        items.push({
+          handle: `${prefix}/P${i}`,
+          values: [
+            {
+              index: 1,
+              type: 'URL',
+              data: { format: 'string', value: `https://acme.example/p/${i}` },
+              ttl: 3600,
+            },
+          ],
+        })
+      const r = await call('POST', '/api/identifiers/bulk', { items }, token)
+      if (r.accepted !== items.length) throw new Error(`bulk accepted ${r.accepted} of ${items.length}`)
+    }
+    const registrationsPerSec = Math.round(nHandles / ((performance.now() - t0) / 1000))
+
+    // EPCIS capture over HTTP, documents of 1000 events
+    t0 = performance.now()
+    for (let b = 0; b < nEvents; b += 1000) {
+      const eventList = []
+      for (let i = b; i < Math.min(nEvents, b + 1000); i++)
+        eventList.push({
+          type: 'ObjectEvent',
+          eventTime: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+          eventTimeZoneOffset: '+08:00',
+          epcList: [`urn:epc:id:sgtin:6901234.056789.${i}`],
+          action: 'OBSERVE',
+          bizStep: 'inspecting',
+          readPoint: { id: 'urn:epc:id:sgln:6901234.00001.L2' },
+        })
+      await call(
+        'POST',
+        '/api/epcis/capture',
+        {
+          type: 'EPCISDocument',
+          schemaVersion: '2.0',
+          creationDate: '2026-01-01T00:00:00Z',
+          epcisBody: { eventList },
+        },
+        token,
+      )
+    }
+    const epcisEventsPerSec = Math.round(nEvents / ((performance.now() - t0) / 1000))
+
+    // resolution: hits over a warm set of 1000 handles; misses over all handles with auth=true
+    const hot = 1000
+    for (let i = 0; i < hot; i++) await fetch(`${base}/api/handles/${prefix}/P${i}`).then((r) => r.text())
+    const sample = await fetch(`${base}/api/handles/${prefix}/P0`).then((r) => r.text())
+    const hits = await clientInChild({
+      base,
+      path: `/api/handles/${prefix}/P{i}`,
+      n: hot,
+      concurrency,
+      durationMs,
+    })
+    const misses = await clientInChild({
+      base,
+      path: `/api/handles/${prefix}/P{i}?auth=true`,
+      n: nHandles,
+      concurrency,
+      durationMs,
+    })
+    const stats = app.identifiers.resolver.stats()
+    await app.stop()
+    nginx = await startNginx(join(dir, 'nginx'), sample)
+    const ng = await clientInChild({ base: nginx.url, path: '/h/P{i}', n: hot, concurrency, durationMs })
+
+    console.log(
+      JSON.stringify({
+        bench: 'identifiers',
+        quick,
+        cores: cpus().length,
+        concurrency,
+        durationMs,
+        handles: nHandles,
+        registrationsPerSec,
+        epcisEventsPerSec,
+        hitsPerSec: hits.perSec,
+        hitP50Ms: hits.p50Ms,
+        hitP99Ms: hits.p99Ms,
+        missesPerSec: misses.perSec,
+        missP50Ms: misses.p50Ms,
+        missP99Ms: misses.p99Ms,
+        nginxPerSec: ng.perSec,
+        nginxP50Ms: ng.p50Ms,
+        nginxP99Ms: ng.p99Ms,
+        hitsToNginx: Math.round((hits.perSec / Math.max(1, ng.perSec)) * 1000) / 1000,
+        errors: hits.errors + misses.errors + ng.errors,
+        resolver: { hits: stats.hits, misses: stats.misses, localReads: stats.localReads },
+        bodyBytes: Buffer.byteLength(sample),
+        note: 'client (separate process), server and nginx (1 worker, run after the server stopped) share the machine',
+      }),
+    )
+  } finally {
+    nginx?.proc.kill()
+    await app.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[2] === '--client') {
+  runClient(JSON.parse(process.argv[3] ?? '{}') as ClientJob).then(
+    (r) => console.log(JSON.stringify(r)),
+    (err) => {
+      console.error(err)
+      process.exit(1)
+    },
+  )
+} else {
+  main().catch((err) => {
+    console.error(err)
+    process.exit(1)
+  })
+}
