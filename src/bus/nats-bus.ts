@@ -95,17 +95,17 @@ export async function createNatsBus(config: NatsBusConfig): Promise<NatsBus> {
     ((err: unknown, subject: string) => console.error(`bus handler for ${subject} failed:`, err))
   const streams = { samples: `${streamPrefix}SAMPLES`, events: `${streamPrefix}EVENTS` }
 
-  let nc: NatsConnection
+  let conn: NatsConnection | undefined
   let js: JetStreamClient
   let jsm: JetStreamManager
   try {
-    nc = await connect({
+    conn = await connect({
       servers: config.url.split(',').map((x) => x.trim()),
       name: config.name ?? 'ronghe',
       maxReconnectAttempts: -1,
     })
-    js = jetstream(nc)
-    jsm = await jetstreamManager(nc)
+    js = jetstream(conn)
+    jsm = await jetstreamManager(conn)
     await ensureStream(
       jsm,
       streams.samples,
@@ -121,13 +121,13 @@ export async function createNatsBus(config: NatsBusConfig): Promise<NatsBus> {
       config.eventsMaxAgeMs ?? 7 * 86_400_000,
     )
   } catch (err) {
-    // biome-ignore lint/suspicious/noExplicitAny: nc may be unassigned when connect() itself failed
-    await (nc! as any)?.close?.().catch?.(() => undefined)
+    await conn?.close().catch(() => undefined)
     throw BusErrors.connectFailed(
       `could not set up the NATS JetStream bus at ${config.url}: ${err instanceof Error ? err.message : String(err)}`,
       err,
     )
   }
+  const nc: NatsConnection = conn
 
   function classify(subject: string, forSubscribe: boolean): SubjectClass {
     const tokens = subject.split('.')
