@@ -20,6 +20,7 @@ import { createIngestPipeline, type IngestPipeline } from './ingest/ingest-pipel
 import { createMqttBroker, type MqttBroker } from './ingest/mqtt/index.ts'
 import { createSparkplugHost } from './ingest/sparkplug/sparkplug-host.ts'
 import { openWriteAheadLog } from './ingest/wal/write-ahead-log.ts'
+import { createRulesService, openSqliteAlarmStore, type RulesService } from './rules/index.ts'
 import { createSecurityService, type SecurityService } from './security/security-service.ts'
 import type { MetaStore } from './store/meta/index.ts'
 import { createSqliteMetaStore } from './store/meta/sqlite-meta-store.ts'
@@ -36,6 +37,7 @@ export interface RongheApp {
   readonly security: SecurityService
   readonly registry: RegistryService
   readonly identifiers: IdentifierService
+  readonly rules: RulesService
   readonly api: FastifyInstance
   readonly broker: MqttBroker | null
   /** bound ports (differ from the configuration when it asked for 0) */
@@ -116,6 +118,11 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     },
   })
 
+  // rules and alarms keep their own SQLite file beside meta.db (as identifiers do)
+  const alarmDb = await openSqliteAlarmStore(join(config.dataDir, 'rules.db'))
+  const rules = createRulesService({ store: alarmDb.store, meta, series, bus, clock, log: log.child('rules') })
+  await rules.start()
+
   const invalidate = ({ data }: { data: { tenant: TenantId; device: DeviceId } }): void =>
     pipeline.invalidate(data.tenant, data.device)
   bus.subscribe('point.changed', invalidate)
@@ -173,6 +180,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     live,
     clock,
     identifiers,
+    rules,
     bodyLimit: config.http.bodyLimit,
     webRoot: existsSync(webRoot) ? webRoot : undefined,
     connectInfo: () => ({
@@ -247,6 +255,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     security,
     registry,
     identifiers,
+    rules,
     api,
     broker,
     httpPort,
@@ -262,6 +271,8 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       await api.close()
       await pipeline.stop()
       live.stop()
+      await rules.stop()
+      await alarmDb.close()
       await wal.close()
       await bus.close()
       await series.close()

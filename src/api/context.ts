@@ -3,6 +3,7 @@ import { CoreErrors, type TenantId } from '../core/index.ts'
 import type { Bus } from '../bus/index.ts'
 import type { IdentifierService } from '../identifiers/index.ts'
 import type { IngestPipeline } from '../ingest/ingest-pipeline.ts'
+import type { RulesService } from '../rules/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
 import type { SeriesStore } from '../store/series/series-store.ts'
 import type { Actor, Principal, SecurityService } from '../security/security-service.ts'
@@ -28,6 +29,8 @@ export interface ApiDeps {
   readonly webRoot?: string
   /** identifier registry, resolver, EPCIS and trace; routes are not registered without it */
   readonly identifiers?: IdentifierService
+  /** rules, alarms, notifications and work orders; routes are not registered without it */
+  readonly rules?: RulesService
 }
 
 declare module 'fastify' {

@@ -14,6 +14,7 @@ import { registerAuthRoutes } from './routes/auth-routes.ts'
 import { registerDeviceRoutes } from './routes/device-routes.ts'
 import { registerIdentifierRoutes } from './routes/identifier-routes.ts'
 import { registerLiveRoutes } from './routes/live-routes.ts'
+import { registerRulesRoutes } from './routes/rules-routes.ts'
 import { registerSeriesRoutes } from './routes/series-routes.ts'
 
 /** Routes that answer without a session. */
@@ -22,6 +23,7 @@ const PUBLIC = [
   /^\/api\/health$/,
   /^\/api\/ingest$/,
   /^\/api\/live$/,
+  /^\/api\/alarms\/live$/,
   /^\/docs/,
   // identifier resolution is public; writes on the same path authenticate in identifier-routes.ts
   /^\/api\/handles\/.+/,
@@ -134,6 +136,7 @@ export async function createApiServer(
   registerSeriesRoutes(app, deps)
   registerLiveRoutes(app, deps)
   registerIdentifierRoutes(app, deps)
+  registerRulesRoutes(app, deps)
   return app
 }
 

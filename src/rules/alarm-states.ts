@@ -107,6 +107,12 @@ export interface AlarmBook {
   tick(now?: number): AlarmEvent[]
   get(alarmId: string): AlarmRecord | undefined
   list(filter?: AlarmFilter): AlarmRecord[]
+  /**
+   * After a restart: loads records an earlier book produced (from the alarm store), without events.
+   * The hidden base state of a shelved / suppressed / out-of-service alarm is not kept: leaving the
+   * overlay re-evaluates it from the condition anyway.
+   */
+  restore(records: readonly AlarmRecord[]): void
 }
 
 type Mutable = { -readonly [K in keyof AlarmRecord]: AlarmRecord[K] }
@@ -320,6 +326,22 @@ export function createAlarmBook(options: AlarmBookOptions = {}): AlarmBook {
     },
     tick(now = clock.now()) {
       return expire(now)
+    },
+    restore(records) {
+      for (const r of records) {
+        const base: Base =
+          r.state === 'normal' ||
+          r.state === 'unacknowledged' ||
+          r.state === 'acknowledged' ||
+          r.state === 'rtn-unacknowledged'
+            ? r.state
+            : r.conditionActive
+              ? r.acknowledgedAt !== null
+                ? 'acknowledged'
+                : 'unacknowledged'
+              : 'normal'
+        alarms.set(r.alarmId, { base, rec: { ...r } })
+      }
     },
     get(alarmId) {
       const e = alarms.get(alarmId)

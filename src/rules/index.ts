@@ -56,3 +56,35 @@ export {
 } from './rule-templates.ts'
 export * from './rule-types.ts'
 export { type ExpressionErrorDetails, RulesErrorCodes, RulesErrors } from './rules-errors.ts'
+export type {
+  AlarmEventQuery,
+  AlarmStore,
+  StoredAlarmEvent,
+  StoredRule,
+  StoredTemplate,
+  WorkOrderQuery,
+} from './alarm-store.ts'
+export * from './notifications/index.ts'
+export { createPointDirectory, isPointPath, type PointDirectory } from './point-directory.ts'
+export {
+  type AlarmChange,
+  AlarmSubjects,
+  createRulesService,
+  type NewWorkOrder,
+  pointsOfRule,
+  type RulesService,
+  type RulesServiceDeps,
+  type RuleView,
+  type TemplateView,
+} from './rules-service.ts'
+export { migrateRules, type RulesTables } from './rules-migrations.ts'
+export { createSqliteAlarmStore } from './sqlite-alarm-store.ts'
+export {
+  type ReliabilityFigures,
+  reliabilityOf,
+  type WorkOrder,
+  type WorkOrderEvent,
+  type WorkOrderEventKind,
+  type WorkOrderStatus,
+} from './work-orders.ts'
+export { openSqliteAlarmStore } from './open-rules.ts'

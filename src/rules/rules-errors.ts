@@ -21,6 +21,10 @@ export const RulesErrorCodes = {
   alarmUnknown: 'RULES_ALARM_UNKNOWN',
   transitionInvalid: 'RULES_TRANSITION_INVALID',
   reasonRequired: 'RULES_REASON_REQUIRED',
+  ruleManagedByTemplate: 'RULES_MANAGED_BY_TEMPLATE',
+  workOrderClosed: 'RULES_WORK_ORDER_CLOSED',
+  channelInvalid: 'RULES_CHANNEL_INVALID',
+  pointUnknown: 'RULES_POINT_UNKNOWN',
 } as const
 
 export const RulesErrors = {
@@ -55,5 +59,26 @@ export const RulesErrors = {
     new RongheError(RulesErrorCodes.reasonRequired, `alarm ${alarmId}: ${action} needs a reason`, {
       status: 400,
       details: { alarmId, action },
+    }),
+  ruleManagedByTemplate: (ruleId: string, templateId: string): RongheError =>
+    new RongheError(
+      RulesErrorCodes.ruleManagedByTemplate,
+      `rule ${ruleId} comes from template ${templateId}: edit the template instead`,
+      { status: 409, details: { ruleId, templateId } },
+    ),
+  workOrderClosed: (orderId: string): RongheError =>
+    new RongheError(RulesErrorCodes.workOrderClosed, `work order ${orderId} is closed`, {
+      status: 409,
+      details: { orderId },
+    }),
+  channelInvalid: (field: string, message: string): RongheError =>
+    new RongheError(RulesErrorCodes.channelInvalid, `notification channel: ${message}`, {
+      status: 422,
+      details: { field },
+    }),
+  pointUnknown: (ref: string): RongheError =>
+    new RongheError(RulesErrorCodes.pointUnknown, `point ${ref} does not exist`, {
+      status: 422,
+      details: { point: ref },
     }),
 } as const

@@ -23,6 +23,12 @@ export type Permission =
   | 'audit:read'
   | 'identifier:read'
   | 'identifier:write'
+  | 'rule:read'
+  | 'rule:write'
+  | 'alarm:read'
+  | 'alarm:ack'
+  | 'workorder:read'
+  | 'workorder:write'
 
 const VIEWER: readonly Permission[] = [
   'tenant:read',
@@ -31,8 +37,12 @@ const VIEWER: readonly Permission[] = [
   'point:read',
   'series:read',
   'identifier:read',
+  'rule:read',
+  'alarm:read',
+  'workorder:read',
 ]
-const OPERATOR: readonly Permission[] = [...VIEWER]
+// operators handle alarms (acknowledge, shelve) and maintenance work orders
+const OPERATOR: readonly Permission[] = [...VIEWER, 'alarm:ack', 'workorder:write']
 const ENGINEER: readonly Permission[] = [
   ...OPERATOR,
   'asset:write',
@@ -41,6 +51,7 @@ const ENGINEER: readonly Permission[] = [
   'series:write',
   'credential:write',
   'identifier:write',
+  'rule:write',
 ]
 const ENTERPRISE_ADMIN: readonly Permission[] = [
   ...ENGINEER,

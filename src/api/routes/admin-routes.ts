@@ -207,7 +207,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: ApiDeps): void {
         devices,
         points,
         samplesToday: stats.samples,
-        activeAlarms: null,
+        activeAlarms: deps.rules === undefined ? null : await deps.rules.activeAlarmCount(tenant),
         energyTodayKwh: null,
         at: now,
       }
