@@ -57,6 +57,38 @@ export function simModbusRegisterMap(enterprise: EnterpriseSpec): SimModbusUnit[
   return units
 }
 
+/**
+ * Pure: Modbus adapter poll groups for one unit of the map, one group per sample period of the catalogue
+ * (fast process values every 10 s, counters and states every minute…), at `speed` × real time. The objects
+ * fit the Modbus adapter's ModbusPollGroupConfig.
+ */
+export function simModbusPollGroups(
+  enterprise: EnterpriseSpec,
+  unit: SimModbusUnit,
+  speed = 1,
+): {
+  name: string
+  intervalMs: number
+  points: { key: string; table: 'input'; address: number; type: SimRegisterType }[]
+}[] {
+  const eq = listEquipment([enterprise]).find((p) => p.equipment.key === unit.deviceKey)?.equipment
+  const periodOf = new Map(eq?.points.map((p) => [p.key, p.samplePeriodMs]) ?? [])
+  const groups = new Map<number, { key: string; table: 'input'; address: number; type: SimRegisterType }[]>()
+  for (const p of unit.points) {
+    const period = periodOf.get(p.pointKey) ?? 10_000
+    const list = groups.get(period) ?? []
+    list.push({ key: p.pointKey, table: 'input', address: p.address, type: p.type })
+    groups.set(period, list)
+  }
+  return [...groups.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([period, points]) => ({
+      name: `every-${period / 1000}s`,
+      intervalMs: Math.max(10, Math.round(period / speed)),
+      points,
+    }))
+}
+
 export interface SimModbusServerOptions {
   readonly enterprise: EnterpriseSpec
   readonly host?: string
