@@ -209,7 +209,6 @@ function fillQueue(dataDir: string, deviceKey: string, n: number, t0: number): v
 async function drainTo(
   dataDir: string,
   tenantId: string,
-  deviceKey: string,
   n: number,
   uplink: { url: string; username?: string; password?: string },
 ): Promise<number> {
@@ -249,7 +248,7 @@ async function benchCatchUp(
     const d = join(dir, 'edge-mosquitto')
     fillQueue(d, 'bench-edge', n, t0)
     log(`catch-up of ${n} samples to Mosquitto`)
-    mosquitto = await drainTo(d, `bench-${process.pid}`, 'bench-edge', n, { url: 'mqtt://127.0.0.1:1883' })
+    mosquitto = await drainTo(d, `bench-${process.pid}`, n, { url: 'mqtt://127.0.0.1:1883' })
   } else log('Mosquitto is not on 127.0.0.1:1883: skipped')
   const { startTestPlatform } = await import('../test/support/platform.ts')
   const p = await startTestPlatform({ dataDir: join(dir, 'platform') })
@@ -259,7 +258,7 @@ async function benchCatchUp(
     const d = join(dir, 'edge-ronghe')
     fillQueue(d, 'bench-edge', n, t0)
     log(`catch-up of ${n} samples to Ronghe's broker`)
-    const ronghe = await drainTo(d, ent.tenant, 'bench-edge', n, {
+    const ronghe = await drainTo(d, ent.tenant, n, {
       url: p.mqttUrl,
       username: dev.username,
       password: dev.password,
