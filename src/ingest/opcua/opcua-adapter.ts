@@ -463,6 +463,10 @@ export function createOpcuaAdapter(config: OpcuaAdapterConfig): OpcuaAdapter {
       counters.connectionLosses++
       lastError = `connection to ${config.endpointUrl} lost`
     })
+    c.on('backoff', (retry: number, delay: number) => {
+      counters.connectErrors++
+      lastError = `cannot reach ${config.endpointUrl} (attempt ${retry + 1}; next in ${delay} ms)`
+    })
     c.on('connection_reestablished', () => {
       counters.reconnects++
     })
