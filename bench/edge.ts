@@ -10,8 +10,8 @@
  *              100,000 changes/s), publishing every 100 ms, served by a plain node-opcua server in a child
  *              process; security None
  *  3. catchUp  the edge gateway's catch-up after an outage: a backlog of samples in its queue (as an
- *              outage leaves it), drained to the uplink at QoS 1 with the defaults (500 samples per
- *              message, 8 in flight), samples/s until every one is PUBACKed and removed from the queue;
+ *              outage leaves it), drained to the uplink at QoS 1 with 500 samples per message, 8 in
+ *              flight and no rate limit (maxSendRate 0), samples/s until every one is PUBACKed and removed from the queue;
  *              to Debian's Mosquitto (if it is on 127.0.0.1:1883) and to Ronghe's own broker in this
  *              process (whose PUBACK means the samples are durable in the series store)
  */
@@ -212,7 +212,7 @@ async function drainTo(
   n: number,
   uplink: { url: string; username?: string; password?: string },
 ): Promise<number> {
-  const gw = createEdgeGateway({ tenant: tenantId, dataDir, uplink, sources: [] })
+  const gw = createEdgeGateway({ tenant: tenantId, dataDir, uplink, sources: [], maxSendRate: 0 })
   const t0 = performance.now()
   await gw.start()
   await gw.drained(600_000)

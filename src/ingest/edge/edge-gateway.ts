@@ -56,7 +56,7 @@ export interface EdgeGatewayConfig {
   readonly batchSize?: number
   /** unacknowledged messages per device (default 8) */
   readonly window?: number
-  /** the most samples per second the uplink sends, so a catch-up does not flood the platform; 0 = no limit (default) */
+  /** the most samples per second the uplink sends, so a catch-up does not flood the platform (default 10 000; 0 = no limit) */
   readonly maxSendRate?: number
   /** uplink reconnect back-off, defaults 500 ms doubling to 30 s */
   readonly reconnect?: { readonly initialMs?: number; readonly maxMs?: number }
@@ -113,7 +113,7 @@ export function createEdgeGateway(config: EdgeGatewayConfig): EdgeGateway {
   const clock = config.clock ?? systemClock
   const batchSize = config.batchSize ?? 500
   const windowSize = config.window ?? 8
-  const maxRate = config.maxSendRate ?? 0
+  const maxRate = config.maxSendRate ?? 10_000
   const backoffInitial = config.reconnect?.initialMs ?? 500
   const backoffMax = config.reconnect?.maxMs ?? 30_000
   const adapters = new Map<string, ProtocolAdapter>()

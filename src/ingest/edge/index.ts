@@ -13,3 +13,5 @@ export {
   type StoreForwardQueue,
   type StoreForwardQueueOptions,
 } from './store-forward-queue.ts'
+export { loadEdgeConfig, parseEdgeConfig } from './edge-config.ts'
+export { runEdgeFromArgs } from './run-edge.ts'
