@@ -5,6 +5,11 @@ import WebSocket from 'ws'
 import { eventually, startTestPlatform, type TestPlatform } from '../support/platform.ts'
 
 interface Ids {
+  rule: string
+  template: string
+  alarm: string
+  channel: string
+  workOrder: string
   asset: string
   device: string
   point: string
@@ -64,6 +69,103 @@ const ID_ROUTES: { method: string; url: string; path: (b: Ids) => string; body?:
   },
   { method: 'DELETE', url: '/api/users/:id', path: (b) => `/api/users/${b.user}` },
   { method: 'DELETE', url: '/api/api-keys/:id', path: (b) => `/api/api-keys/${b.apiKey}` },
+  { method: 'GET', url: '/api/rules/:id', path: (b) => `/api/rules/${b.rule}` },
+  { method: 'DELETE', url: '/api/rules/:id', path: (b) => `/api/rules/${b.rule}` },
+  { method: 'GET', url: '/api/rule-templates/:id', path: (b) => `/api/rule-templates/${b.template}` },
+  { method: 'DELETE', url: '/api/rule-templates/:id', path: (b) => `/api/rule-templates/${b.template}` },
+  { method: 'GET', url: '/api/alarms/:id', path: (b) => `/api/alarms/${b.alarm}` },
+  {
+    method: 'POST',
+    url: '/api/alarms/:id/acknowledge',
+    path: (b) => `/api/alarms/${b.alarm}/acknowledge`,
+    body: () => ({ reason: 'x' }),
+  },
+  {
+    method: 'POST',
+    url: '/api/alarms/:id/shelve',
+    path: (b) => `/api/alarms/${b.alarm}/shelve`,
+    body: () => ({ reason: 'x', durationMs: 60000 }),
+  },
+  {
+    method: 'POST',
+    url: '/api/alarms/:id/unshelve',
+    path: (b) => `/api/alarms/${b.alarm}/unshelve`,
+    body: () => ({ reason: 'x' }),
+  },
+  {
+    method: 'POST',
+    url: '/api/alarms/:id/out-of-service',
+    path: (b) => `/api/alarms/${b.alarm}/out-of-service`,
+    body: () => ({ reason: 'x' }),
+  },
+  {
+    method: 'POST',
+    url: '/api/alarms/:id/return-to-service',
+    path: (b) => `/api/alarms/${b.alarm}/return-to-service`,
+    body: () => ({ reason: 'x' }),
+  },
+  {
+    method: 'DELETE',
+    url: '/api/notification-channels/:id',
+    path: (b) => `/api/notification-channels/${b.channel}`,
+  },
+  { method: 'GET', url: '/api/work-orders/:id', path: (b) => `/api/work-orders/${b.workOrder}` },
+  {
+    method: 'POST',
+    url: '/api/work-orders/:id/assign',
+    path: (b) => `/api/work-orders/${b.workOrder}/assign`,
+    body: () => ({ assignee: 'x' }),
+  },
+  {
+    method: 'POST',
+    url: '/api/work-orders/:id/comments',
+    path: (b) => `/api/work-orders/${b.workOrder}/comments`,
+    body: () => ({ text: 'x' }),
+  },
+  {
+    method: 'POST',
+    url: '/api/work-orders/:id/close',
+    path: (b) => `/api/work-orders/${b.workOrder}/close`,
+    body: () => ({ cause: 'x', action: 'x' }),
+  },
+]
+
+/**
+ * Create-or-replace routes whose ids are names inside the caller's own tenant: A's PUT makes or
+ * replaces A's object of that name and must leave B's untouched.
+ */
+const OWN_NAMESPACE_PUTS: {
+  url: string
+  path: (b: Ids) => string
+  body: () => unknown
+  check: (b: Ids) => string
+}[] = [
+  {
+    url: '/api/rules/:id',
+    path: (b) => `/api/rules/${b.rule}`,
+    body: () => ({ kind: 'limit', point: 'dev-a/t', h: 1, priority: 'low' }),
+    check: (b) => `/api/rules/${b.rule}`,
+  },
+  {
+    url: '/api/rule-templates/:id',
+    path: (b) => `/api/rule-templates/${b.template}`,
+    body: () => ({
+      equipmentType: 'hijack',
+      variables: ['x'],
+      rules: [{ id: 'r', kind: 'expression', expression: 'x > 1', priority: 'low' }],
+    }),
+    check: (b) => `/api/rule-templates/${b.template}`,
+  },
+  {
+    url: '/api/notification-channels/:id',
+    path: (b) => `/api/notification-channels/${b.channel}`,
+    body: () => ({
+      kind: 'webhook',
+      name: 'hijack',
+      config: { url: 'http://127.0.0.1:9/x', secret: 'hijack-secret' },
+    }),
+    check: () => '/api/notification-channels',
+  },
 ]
 
 /** Routes whose body carries ids. */
@@ -121,7 +223,33 @@ describe('tenants cannot see or touch each other', () => {
       token: b.token,
       body: { name: 'k', role: 'viewer' },
     })
+    const mk = async (method: string, path: string, body: unknown): Promise<void> => {
+      const r = await p.api(method, path, { token: b.token, body })
+      if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`)
+    }
+    await mk('POST', '/api/rules', { id: 'b-rule', kind: 'limit', point: 'dev-b/t', h: 80, priority: 'high' })
+    await mk('PUT', '/api/rule-templates/b-tpl', {
+      equipmentType: 'cnc',
+      variables: ['current'],
+      rules: [{ id: 'ovl', kind: 'expression', expression: 'current > 10', priority: 'high' }],
+    })
+    await mk('PUT', '/api/notification-channels/b-ch', {
+      kind: 'webhook',
+      name: 'B MES',
+      config: { url: 'http://127.0.0.1:9/b', secret: 'b-secret' },
+    })
+    const wo = await p.api<{ id: string }>('POST', '/api/work-orders', {
+      token: b.token,
+      body: { title: '乙 维修', equipment: asset.body.id, description: 'x', priority: 'high', failure: true },
+    })
+    if (wo.status !== 201) throw new Error(`work order: ${JSON.stringify(wo.body)}`)
     bIds = {
+      rule: 'b-rule',
+      template: 'b-tpl',
+      // B's device publishes above the limit in the test below, so this alarm exists in B
+      alarm: encodeURIComponent('b-rule:H'),
+      channel: 'b-ch',
+      workOrder: wo.body.id,
       asset: asset.body.id,
       device: bDevice.id,
       point: point.body.id,
@@ -136,7 +264,10 @@ describe('tenants cannot see or touch each other', () => {
     const withId = p.app.api.rongheRoutes
       .filter((r) => r.url.includes(':id'))
       .map((r) => `${r.method} ${r.url}`)
-    const covered = new Set(ID_ROUTES.map((r) => `${r.method} ${r.url}`))
+    const covered = new Set([
+      ...ID_ROUTES.map((r) => `${r.method} ${r.url}`),
+      ...OWN_NAMESPACE_PUTS.map((r) => `PUT ${r.url}`),
+    ])
     assert.deepEqual(
       withId.filter((r) => !covered.has(r)),
       [],
@@ -145,13 +276,30 @@ describe('tenants cannot see or touch each other', () => {
   })
 
   it('answers 404 to tenant A for every id of tenant B', async () => {
+    const cb = await mqttConnect(p.mqttUrl, bDevice.username, bDevice.password, 'dev-b-alarm')
+    await cb.publishAsync(`ronghe/${b.tenant}/dev-b/data`, JSON.stringify({ values: { t: 95 } }), { qos: 1 })
+    cb.end()
+    await eventually(
+      async () => (await p.api('GET', `/api/alarms/${bIds.alarm}`, { token: b.token })).status === 200,
+      5000,
+      `B's alarm: ${JSON.stringify((await p.api('GET', '/api/alarms', { token: b.token })).body)}`,
+    )
     for (const r of ID_ROUTES) {
       const res = await p.api<{ error: { code: string } }>(r.method, r.path(bIds), {
         token: a.token,
         body: r.body?.(bIds),
       })
       assert.equal(res.status, 404, `${r.method} ${r.url} gave ${res.status} ${JSON.stringify(res.body)}`)
-      assert.equal(res.body.error.code, 'NOT_FOUND', `${r.method} ${r.url}`)
+      // exactly what a missing id gets
+      const missing = await p.api<{ error: { code: string } }>(
+        r.method,
+        r.path(bIds).replace(/(\/api\/[a-z-]+\/)[^/]+/, '$1no-such-id'),
+        {
+          token: a.token,
+          body: r.body?.(bIds),
+        },
+      )
+      assert.equal(res.body.error.code, missing.body.error.code, `${r.method} ${r.url}`)
     }
     for (const r of BODY_ROUTES) {
       const res = await p.api<{ error: { code: string } }>(r.method, r.path, {
