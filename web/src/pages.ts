@@ -1,9 +1,14 @@
 import {
+  AlertOutlined,
   ApiOutlined,
   ApartmentOutlined,
   AuditOutlined,
+  BarChartOutlined,
+  ControlOutlined,
   DashboardOutlined,
+  HistoryOutlined,
   TeamOutlined,
+  ToolOutlined,
 } from '@ant-design/icons'
 import type { ComponentType } from 'react'
 import type { MessageKey } from './i18n.tsx'
@@ -29,6 +34,11 @@ export const PAGES: readonly PageEntry[] = [
   { path: 'assets', label: 'menu.assets', icon: ApartmentOutlined, needsTenant: true, load: () => import('./features/assets/AssetTreePage.tsx') },
   { path: 'points/:id', needsTenant: true, load: () => import('./features/points/PointDetailPage.tsx') },
   { path: 'devices', label: 'menu.devices', icon: ApiOutlined, needsTenant: true, load: () => import('./features/devices/DevicesPage.tsx') },
+  { path: 'alarms', label: { 'zh-CN': '活动报警', en: 'Active alarms' }, icon: AlertOutlined, needsTenant: true, load: () => import('./pages/alarms/ActiveAlarmsPage.tsx') },
+  { path: 'alarms/history', label: { 'zh-CN': '报警历史', en: 'Alarm history' }, icon: HistoryOutlined, needsTenant: true, load: () => import('./pages/alarms/AlarmHistoryPage.tsx') },
+  { path: 'alarms/rules', label: { 'zh-CN': '报警规则', en: 'Alarm rules' }, icon: ControlOutlined, needsTenant: true, load: () => import('./pages/alarms/RuleEditorPage.tsx') },
+  { path: 'alarms/kpis', label: { 'zh-CN': '报警绩效', en: 'Alarm KPIs' }, icon: BarChartOutlined, needsTenant: true, load: () => import('./pages/alarms/AlarmKpisPage.tsx') },
+  { path: 'work-orders', label: { 'zh-CN': '维修工单', en: 'Work orders' }, icon: ToolOutlined, needsTenant: true, load: () => import('./pages/alarms/WorkOrdersPage.tsx') },
   { path: 'users', label: 'menu.users', icon: TeamOutlined, load: () => import('./features/users/UsersPage.tsx') },
   { path: 'audit', label: 'menu.audit', icon: AuditOutlined, load: () => import('./features/audit/AuditPage.tsx') },
 ]

@@ -27,9 +27,31 @@ export const API_ROUTES = {
   createUser: ['POST', '/api/users'],
   updateUser: ['PATCH', '/api/users/{id}'],
   audit: ['GET', '/api/audit'],
+  rules: ['GET', '/api/rules'],
+  rule: ['GET', '/api/rules/{id}'],
+  createRule: ['POST', '/api/rules'],
+  updateRule: ['PUT', '/api/rules/{id}'],
+  deleteRule: ['DELETE', '/api/rules/{id}'],
+  previewRules: ['POST', '/api/rules/preview'],
+  alarms: ['GET', '/api/alarms'],
+  alarm: ['GET', '/api/alarms/{id}'],
+  alarmEvents: ['GET', '/api/alarm-events'],
+  alarmKpis: ['GET', '/api/alarm-kpis'],
+  alarmAcknowledge: ['POST', '/api/alarms/{id}/acknowledge'],
+  alarmShelve: ['POST', '/api/alarms/{id}/shelve'],
+  alarmUnshelve: ['POST', '/api/alarms/{id}/unshelve'],
+  alarmOutOfService: ['POST', '/api/alarms/{id}/out-of-service'],
+  alarmReturnToService: ['POST', '/api/alarms/{id}/return-to-service'],
+  workOrders: ['GET', '/api/work-orders'],
+  workOrder: ['GET', '/api/work-orders/{id}'],
+  openWorkOrder: ['POST', '/api/work-orders'],
+  assignWorkOrder: ['POST', '/api/work-orders/{id}/assign'],
+  commentWorkOrder: ['POST', '/api/work-orders/{id}/comments'],
+  closeWorkOrder: ['POST', '/api/work-orders/{id}/close'],
+  reliability: ['GET', '/api/maintenance/reliability'],
 } as const satisfies Record<string, readonly [string, string]>
 
 export type RouteName = keyof typeof API_ROUTES
 
 /** WebSocket routes: not in the OpenAPI document, so the contract test opens them instead. */
-export const WS_ROUTES = { live: '/api/live' } as const
+export const WS_ROUTES = { live: '/api/live', alarms: '/api/alarms/live' } as const
