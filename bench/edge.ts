@@ -210,7 +210,7 @@ async function drainTo(
   dataDir: string,
   tenantId: string,
   n: number,
-  uplink: { url: string; username?: string; password?: string },
+  uplink: { url: string; edgeNodeId: string; username?: string; password?: string },
 ): Promise<number> {
   const gw = createEdgeGateway({ tenant: tenantId, dataDir, uplink, sources: [], maxSendRate: 0 })
   const t0 = performance.now()
@@ -248,18 +248,22 @@ async function benchCatchUp(
     const d = join(dir, 'edge-mosquitto')
     fillQueue(d, 'bench-edge', n, t0)
     log(`catch-up of ${n} samples to Mosquitto`)
-    mosquitto = await drainTo(d, `bench-${process.pid}`, n, { url: 'mqtt://127.0.0.1:1883' })
+    mosquitto = await drainTo(d, `bench-${process.pid}`, n, {
+      url: 'mqtt://127.0.0.1:1883',
+      edgeNodeId: 'bench-edge',
+    })
   } else log('Mosquitto is not on 127.0.0.1:1883: skipped')
   const { startTestPlatform } = await import('../test/support/platform.ts')
   const p = await startTestPlatform({ dataDir: join(dir, 'platform') })
   try {
     const ent = await p.enterprise('边缘基准')
-    const dev = await p.device(ent.token, 'bench-edge')
+    const dev = await p.device(ent.token, 'bench-edge', 'sparkplug')
     const d = join(dir, 'edge-ronghe')
     fillQueue(d, 'bench-edge', n, t0)
     log(`catch-up of ${n} samples to Ronghe's broker`)
     const ronghe = await drainTo(d, ent.tenant, n, {
       url: p.mqttUrl,
+      edgeNodeId: 'bench-edge',
       username: dev.username,
       password: dev.password,
     })

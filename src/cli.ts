@@ -10,6 +10,8 @@ usage:
   ronghe start [--data <dir>] [--port <http>] [--mqtt-port <mqtt>] [--demo | --no-demo]
   ronghe sim [--url mqtt://host:1883] [--seed 1] [--speed 1] [--prefix ""]
                     run the virtual factory's Sparkplug B edge nodes against any broker
+  ronghe edge --config edge.yaml [--status-every 10]
+                    run OPC UA / Modbus adapters at the site, forwarding as a Sparkplug B edge node
   ronghe config     print the effective configuration (secrets masked)
   ronghe help
 
@@ -20,6 +22,11 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'sim') {
     const { runSparkplugFromArgs } = await import('./sim/run-sparkplug.ts')
     await runSparkplugFromArgs(rest)
+    return -1
+  }
+  if (command === 'edge') {
+    const { runEdgeFromArgs } = await import('./ingest/edge/index.ts')
+    await runEdgeFromArgs(rest)
     return -1
   }
   const { values } = parseArgs({

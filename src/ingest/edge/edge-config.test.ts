@@ -8,8 +8,9 @@ dataDir: ./data
 uplink:
   url: mqtts://ronghe.example.cn:8883
   caFile: certs/ca.pem
-  devices:
-    dc-01: { username: dc-01-user, password: "\${DC01_PASSWORD}" }
+  edgeNodeId: edge-01
+  username: edge-01-user
+  password: "\${DC01_PASSWORD}"
 maxSendRate: 20000
 sources:
   - kind: opcua
@@ -35,7 +36,8 @@ describe('edge.yaml', () => {
     const c = parseEdgeConfig(YAML, { baseDir: '/etc/ronghe-edge', env: { DC01_PASSWORD: 'pw-from-env' } })
     assert.equal(c.dataDir, '/etc/ronghe-edge/data')
     assert.equal(c.uplink.caFile, '/etc/ronghe-edge/certs/ca.pem')
-    assert.deepEqual(c.uplink.devices?.['dc-01'], { username: 'dc-01-user', password: 'pw-from-env' })
+    assert.equal(c.uplink.edgeNodeId, 'edge-01')
+    assert.equal(c.uplink.password, 'pw-from-env')
     assert.equal(c.maxSendRate, 20000)
     const [ua, mb] = c.sources
     assert.ok(ua?.kind === 'opcua' && mb?.kind === 'modbus')
@@ -56,13 +58,12 @@ describe('edge.yaml', () => {
   })
 
   it('names the field that is wrong', () => {
-    assert.throws(
-      () => parseEdgeConfig(YAML, { env: {} }),
-      /uplink\.devices\.dc-01\.password" uses \$\{DC01_PASSWORD\}/,
-    )
+    assert.throws(() => parseEdgeConfig(YAML, { env: {} }), /uplink\.password" uses \$\{DC01_PASSWORD\}/)
     assert.throws(
       () =>
-        parseEdgeConfig('tenant: t\ndataDir: d\nuplink: {url: mqtt://x}\nsources: [{kind: s7, device: a}]'),
+        parseEdgeConfig(
+          'tenant: t\ndataDir: d\nuplink: {url: mqtt://x, edgeNodeId: e}\nsources: [{kind: s7, device: a}]',
+        ),
       /"sources\[0\]\.kind" must be opcua or modbus/,
     )
     assert.throws(

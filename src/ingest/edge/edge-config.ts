@@ -27,6 +27,7 @@ export function parseEdgeConfig(
   const o = object(expanded, '')
   const uplink = object(o.uplink, 'uplink')
   str(uplink.url, 'uplink.url')
+  str(uplink.edgeNodeId, 'uplink.edgeNodeId')
   str(o.tenant, 'tenant')
   str(o.dataDir, 'dataDir')
   const sources = o.sources === undefined ? [] : o.sources

@@ -13,6 +13,7 @@ import { createSimModbusServer, type SimModbusServer } from '../../sim/modbus-se
 import { createSimOpcuaServer } from '../../sim/opcua-server.ts'
 import { createVirtualFactory } from '../../sim/virtual-factory.ts'
 import type { RawValue } from '../ingest-sink.ts'
+import { decodeSparkplug } from '../sparkplug/sparkplug-codec.ts'
 import { createEdgeGateway, type EdgeSourceConfig } from './edge-gateway.ts'
 import { openStoreForwardQueue } from './store-forward-queue.ts'
 
@@ -92,6 +93,62 @@ async function acceleratedPlant(speed: number): Promise<{
   }
 }
 
+interface SpSample {
+  device: string
+  key: string
+  ts: number
+  value: unknown
+  quality: string
+}
+
+/** Listens as a Sparkplug host would: aliases from births, DDATA resolved through them, every message's seq. */
+function sparkplugWatcher(sub: mqtt.MqttClient): {
+  data: SpSample[]
+  seqs: { type: string; seq: number | null }[]
+  topics: Set<string>
+} {
+  const aliases = new Map<number, string>()
+  const out = {
+    data: [] as SpSample[],
+    seqs: [] as { type: string; seq: number | null }[],
+    topics: new Set<string>(),
+  }
+  sub.on('message', (topic, payload) => {
+    const parts = topic.split('/')
+    const type = parts[2] ?? ''
+    out.topics.add(topic)
+    const p = decodeSparkplug(payload)
+    if (type !== 'NDEATH') out.seqs.push({ type, seq: p.seq })
+    if (type === 'NBIRTH') aliases.clear()
+    if (type === 'DBIRTH')
+      for (const m of p.metrics) if (m.alias !== null && m.name !== null) aliases.set(m.alias, m.name)
+    if (type === 'DDATA')
+      for (const m of p.metrics)
+        out.data.push({
+          device: parts[4] ?? '',
+          key: aliases.get(m.alias ?? -1) ?? '?',
+          ts: m.timestamp ?? 0,
+          value: m.value,
+          quality: m.quality,
+        })
+  })
+  return out
+}
+
+/** seq starts at 0 with each NBIRTH and grows by one (mod 256) with every message after it */
+function assertSeqContinuity(seqs: readonly { type: string; seq: number | null }[]): void {
+  let expected = -1
+  for (const [i, s] of seqs.entries()) {
+    if (s.type === 'NBIRTH') {
+      assert.equal(s.seq, 0, `NBIRTH #${i} seq`)
+      expected = 1
+      continue
+    }
+    assert.equal(s.seq, expected, `${s.type} #${i} seq`)
+    expected = (expected + 1) % 256
+  }
+}
+
 describe('store-and-forward queue', () => {
   it('keeps order per device, removes only acknowledged ranges, survives reopening, counts what the bound drops', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ronghe-edge-q-'))
@@ -146,7 +203,9 @@ describe('store-and-forward queue', () => {
 describe('edge gateway → Mosquitto', async () => {
   const skip = await needService('Mosquitto on 127.0.0.1:1883', tcpReachable('127.0.0.1', 1883))
 
-  it('publishes every queued sample once, in order, as Ronghe JSON with QoS 1', { skip }, async () => {
+  it('is a Sparkplug B edge node: births with aliases, every queued sample once and in order by alias, seq without gaps, NDEATH on stop', {
+    skip,
+  }, async () => {
     const server = createSimModbusServer({ enterprise: fsDiecast })
     await server.start()
     const factory = createVirtualFactory({
@@ -156,19 +215,14 @@ describe('edge gateway → Mosquitto', async () => {
     })
     for (const v of factory.step(Date.UTC(2026, 2, 2, 2, 1))) server.apply(v)
     const tenant = `edge-test-${process.pid}-${Date.now()}`
-    const received: { key: string; ts: number; value: unknown; quality: string }[] = []
     const sub = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { clientId: `${tenant}-sub` })
-    await sub.subscribeAsync(`ronghe/${tenant}/+/data`, { qos: 1 })
-    const topics = new Set<string>()
-    sub.on('message', (topic, payload) => {
-      topics.add(topic)
-      received.push(...(JSON.parse(payload.toString()) as typeof received))
-    })
+    await sub.subscribeAsync(`spBv1.0/${tenant}/#`, { qos: 1 })
+    const w = sparkplugWatcher(sub)
     const queued: RawValue[] = []
     const gw = createEdgeGateway({
       tenant,
       dataDir: mkdtempSync(join(tmpdir(), 'ronghe-edge-')),
-      uplink: { url: 'mqtt://127.0.0.1:1883' },
+      uplink: { url: 'mqtt://127.0.0.1:1883', edgeNodeId: 'edge-01' },
       sources: [compressorSource(server, 'ac-01', 10)],
       batchSize: 50,
       onQueued: (_d, vs) => queued.push(...vs),
@@ -178,21 +232,74 @@ describe('edge gateway → Mosquitto', async () => {
       await until(() => queued.length >= 600, 10_000, '600 queued')
       await gw.adapters.get('ac-01')?.stop()
       await gw.drained(10_000)
-      await until(() => received.length >= queued.length, 5000, 'all received')
-      assert.equal(received.length, queued.length)
+      await until(() => w.data.length >= queued.length, 5000, 'all received')
+      assert.equal(w.data.length, queued.length)
       assert.deepEqual(
-        received.map((r) => [r.key, r.ts, r.value, r.quality]),
-        queued.map((r) => [r.key, r.ts, r.value, r.quality]),
+        w.data.map((r) => [r.device, r.key, r.ts, r.value, r.quality]),
+        queued.map((r) => ['ac-01', r.key, r.ts, r.value, r.quality ?? 'good']),
       )
-      assert.deepEqual([...topics], [`ronghe/${tenant}/ac-01/data`])
+      assert.deepEqual(
+        [...w.topics],
+        [
+          `spBv1.0/${tenant}/NBIRTH/edge-01`,
+          `spBv1.0/${tenant}/DBIRTH/edge-01/ac-01`,
+          `spBv1.0/${tenant}/DDATA/edge-01/ac-01`,
+        ],
+      )
+      assert.equal(w.seqs[0]?.type, 'NBIRTH')
+      assertSeqContinuity(w.seqs)
       const st = gw.status()
       assert.equal(st.counters.sent, queued.length)
       assert.equal(st.queueDepth, 0)
       assert.equal(st.adapters['ac-01']?.kind, 'modbus')
+      await gw.stop()
+      await until(() => w.topics.has(`spBv1.0/${tenant}/NDEATH/edge-01`), 5000, 'NDEATH')
     } finally {
       await gw.stop()
       await sub.endAsync()
       await server.stop()
+    }
+  })
+
+  it('publishes its births again on an NCMD Node Control/Rebirth', { skip }, async () => {
+    const tenant = `edge-rebirth-${process.pid}-${Date.now()}`
+    const dataDir = mkdtempSync(join(tmpdir(), 'ronghe-edge-'))
+    const q = openStoreForwardQueue({ dataDir })
+    q.append('m-01', [{ key: 'p', ts: 1000, value: 1.5, quality: 'good' }])
+    q.close()
+    const sub = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { clientId: `${tenant}-sub` })
+    await sub.subscribeAsync(`spBv1.0/${tenant}/#`, { qos: 1 })
+    const w = sparkplugWatcher(sub)
+    const gw = createEdgeGateway({
+      tenant,
+      dataDir,
+      uplink: { url: 'mqtt://127.0.0.1:1883', edgeNodeId: 'edge-02' },
+      sources: [],
+    })
+    await gw.start()
+    try {
+      await gw.drained(5000)
+      await until(() => w.data.length === 1, 5000, 'DDATA')
+      const { encodeSparkplug } = await import('../sparkplug/sparkplug-codec.ts')
+      await sub.publishAsync(
+        `spBv1.0/${tenant}/NCMD/edge-02`,
+        Buffer.from(
+          encodeSparkplug({
+            timestamp: 1,
+            metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }],
+          }),
+        ),
+      )
+      await until(() => w.seqs.filter((s) => s.type === 'NBIRTH').length === 2, 5000, 'second NBIRTH')
+      assert.equal(gw.status().counters.rebirthRequests, 1)
+      // the device is born again with its next data; until then the node birth is all
+      assert.deepEqual(
+        w.seqs.map((s) => s.type),
+        ['NBIRTH', 'DBIRTH', 'DDATA', 'NCMD', 'NBIRTH'],
+      )
+    } finally {
+      await gw.stop()
+      await sub.endAsync()
     }
   })
 })
@@ -216,15 +323,12 @@ describe('edge gateway catch-up rate', async () => {
     q.close()
     const tenant = `edge-rate-${process.pid}-${Date.now()}`
     const sub = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { clientId: `${tenant}-sub` })
-    await sub.subscribeAsync(`ronghe/${tenant}/+/data`, { qos: 1 })
-    const got: number[] = []
-    sub.on('message', (_t, payload) => {
-      for (const s of JSON.parse(payload.toString()) as { value: number }[]) got.push(s.value)
-    })
+    await sub.subscribeAsync(`spBv1.0/${tenant}/#`, { qos: 1 })
+    const w = sparkplugWatcher(sub)
     const gw = createEdgeGateway({
       tenant,
       dataDir,
-      uplink: { url: 'mqtt://127.0.0.1:1883' },
+      uplink: { url: 'mqtt://127.0.0.1:1883', edgeNodeId: 'edge-rate' },
       sources: [],
       maxSendRate: 1000,
     })
@@ -234,9 +338,9 @@ describe('edge gateway catch-up rate', async () => {
       await gw.drained(10_000)
       // the bucket starts with one second's worth; the other 2000 samples need two more seconds
       assert.ok(Date.now() - started >= 1900, `drained in ${Date.now() - started} ms`)
-      await until(() => got.length >= 3000, 5000, 'all received')
+      await until(() => w.data.length >= 3000, 5000, 'all received')
       assert.deepEqual(
-        got,
+        w.data.map((d) => d.value),
         Array.from({ length: 3000 }, (_, i) => i),
       )
     } finally {
@@ -317,19 +421,12 @@ describe("edge gateway → Ronghe's broker", () => {
       modbus.apply(v)
     }
     const { tenant, token } = await p.enterprise('南海压铸')
-    const dc = await p.device(token, 'dc-01')
-    const ac = await p.device(token, 'ac-01')
+    const edge = await p.device(token, 'edge-01', 'sparkplug')
     const queued: { device: string; v: RawValue }[] = []
     const gw = createEdgeGateway({
       tenant,
       dataDir: join(tmp, 'edge'),
-      uplink: {
-        url: p.mqttUrl,
-        devices: {
-          'dc-01': { username: dc.username, password: dc.password },
-          'ac-01': { username: ac.username, password: ac.password },
-        },
-      },
+      uplink: { url: p.mqttUrl, edgeNodeId: 'edge-01', username: edge.username, password: edge.password },
       sources: [
         {
           kind: 'opcua',
@@ -357,15 +454,11 @@ describe("edge gateway → Ronghe's broker", () => {
       for (const a of gw.adapters.values()) await a.stop()
       await gw.drained(10_000)
       assert.equal(gw.status().counters.sent, queued.length)
-      for (const [device, id] of [
-        ['dc-01', dc.id],
-        ['ac-01', ac.id],
-      ] as const) {
-        const want = byKey(queued.filter((q) => q.device === device).map((q) => q.v))
-        const got = await storedOf(p, token, id)
-        assert.deepEqual(new Set(got.keys()), new Set(want.keys()), device)
-        for (const [k, list] of want) assert.deepEqual(got.get(k), list, `${device}/${k}`)
-      }
+      // every source is a Sparkplug device of the edge node: its points are `{source}/{key}` on the edge's device
+      const want = byKey(queued.map((q) => ({ ...q.v, key: `${q.device}/${q.v.key}` })))
+      const got = await storedOf(p, token, edge.id)
+      assert.deepEqual(new Set(got.keys()), new Set(want.keys()))
+      for (const [k, list] of want) assert.deepEqual(got.get(k), list, k)
     } finally {
       await gw.stop()
       await Promise.all([opcua.stop(), modbus.stop()])
@@ -381,13 +474,18 @@ describe("edge gateway → Ronghe's broker", () => {
     // ×20: the compressor is polled every simulated second (50 ms of wall time)
     const plant = await acceleratedPlant(20)
     const { tenant, token } = await p.enterprise('南海压铸')
-    const ac = await p.device(token, 'ac-01')
+    const edge = await p.device(token, 'edge-01', 'sparkplug')
     const queued: RawValue[] = []
     const edgeDir = mkdtempSync(join(tmpdir(), 'ronghe-edge-'))
     const config = {
       tenant,
       dataDir: edgeDir,
-      uplink: { url: `mqtt://127.0.0.1:${mqttPort}`, username: ac.username, password: ac.password },
+      uplink: {
+        url: `mqtt://127.0.0.1:${mqttPort}`,
+        edgeNodeId: 'edge-01',
+        username: edge.username,
+        password: edge.password,
+      },
       sources: [compressorSource(plant.server, 'ac-01', 50)],
       batchSize: 100,
       reconnect: { initialMs: 100, maxMs: 400 },
@@ -417,8 +515,8 @@ describe("edge gateway → Ronghe's broker", () => {
       await gw.adapters.get('ac-01')?.stop()
       await gw.drained(20_000)
       const fresh = await login(p, tenant)
-      const got = await storedOf(p, fresh, ac.id)
-      const want = byKey(queued)
+      const got = await storedOf(p, fresh, edge.id)
+      const want = byKey(queued.map((v) => ({ ...v, key: `ac-01/${v.key}` })))
       assert.equal(
         [...got.values()].reduce((n, l) => n + l.length, 0),
         queued.length,

@@ -1,25 +1,36 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import type { UMetric } from 'sparkplug-payload/lib/sparkplugbpayload.js'
 import { type Clock, type DeviceId, systemClock, type TenantId } from '../../core/index.ts'
 import type { AdapterStatus, IngestSink, ProtocolAdapter, RawValue } from '../ingest-sink.ts'
 import { createModbusAdapter, type ModbusAdapterConfig } from '../modbus/index.ts'
 import { createOpcuaAdapter, type OpcuaAdapterConfig } from '../opcua/index.ts'
+import { decodeSparkplug, encodeSparkplug } from '../sparkplug/sparkplug-codec.ts'
 import { EdgeErrors } from './edge-errors.ts'
 import { openStoreForwardQueue, type QueuedSample, type StoreForwardQueue } from './store-forward-queue.ts'
 
 /**
  * The edge gateway: runs OPC UA and Modbus adapters at the site and forwards their values to a Ronghe
- * platform over MQTT in Ronghe's JSON format (`ronghe/{tenant}/{device}/data`, a JSON array of
- * `{key, ts, value, quality}`, QoS 1), through a durable store-and-forward queue:
+ * platform as ONE Sparkplug B edge node (group id = tenant id, edge node id = the platform device key
+ * the edge logs in as); every source is a Sparkplug device under it, so its points arrive on the platform
+ * as `{source device}/{key}`. Values pass through a durable store-and-forward queue:
  *
- *   adapter ──write──► queue (SQLite, fsync) ──► one MQTT session per device ──PUBACK──► delete
+ *   adapter ──write──► queue (SQLite, fsync) ──► DDATA by alias (QoS 1) ──PUBACK──► delete
  *
- * A value is acknowledged to its adapter once it is in the queue; it leaves the queue only when the broker
- * acknowledged the message carrying it. Per device, messages go out in queue order with a bounded window in
- * flight; when the connection drops, whatever was not acknowledged is sent again from the oldest row on the
- * next connection (a fresh MQTT session each time, so the client library never replays behind our back).
- * The one duplicate QoS 1 allows — a message that arrived but whose PUBACK was lost — is harmless because
- * the platform stores a point's value once per timestamp.
+ * Session: CONNECT with an NDEATH will (bdSeq, persisted in the data dir so a late will of an older run never
+ * matches the new session), NBIRTH (seq 0, bdSeq, `Node Control/Rebirth`), then per device a DBIRTH that names
+ * every metric it has seen with its alias before the first DDATA that uses them (a metric first seen later gets a
+ * fresh DBIRTH). seq runs 0..255 over every message of the session; a new connection starts a new session with
+ * NBIRTH seq 0, so the host never sees a gap. An NCMD `Node Control/Rebirth` makes the node publish its births
+ * again. Births carry real values only (the last sample sent, or the first one about to be sent), so a birth
+ * never writes a sample the queue did not hold; the platform keeps one value per point and timestamp.
+ *
+ * DDATA goes out with QoS 1 (Sparkplug suggests QoS 0, but store-and-forward needs the acknowledgement) and
+ * MQTT 5, so a message the platform refuses comes back as a failed PUBACK: the session is then dropped and the
+ * rows are sent again after a fresh birth. A value leaves the queue only when the PUBACK of the message that
+ * carried it arrived; per device, messages go out in queue order with a bounded window in flight. Births wait
+ * for their own PUBACK before any data, because a broker may process a client's messages concurrently.
  */
 
 type SourceBase = { readonly device: string }
@@ -30,13 +41,12 @@ export type EdgeSourceConfig =
 export interface EdgeUplinkConfig {
   /** `mqtt://host:1883` or `mqtts://host:8883` */
   readonly url: string
-  /** credentials for every device without its own entry in `devices` */
+  /** the Sparkplug edge node id: the key of the platform device the edge logs in as */
+  readonly edgeNodeId: string
   readonly username?: string
   readonly password?: string
-  /** per device credentials (Ronghe's broker lets a device publish only under its own key) */
-  readonly devices?: Readonly<Record<string, { readonly username: string; readonly password: string }>>
-  /** client id prefix; the device key is appended (default `ronghe-edge`) */
-  readonly clientIdPrefix?: string
+  /** default `ronghe-edge-{edgeNodeId}` */
+  readonly clientId?: string
   /** TLS: CA bundle to trust (PEM file) and whether to verify the server (default true) */
   readonly caFile?: string
   readonly rejectUnauthorized?: boolean
@@ -45,16 +55,16 @@ export interface EdgeUplinkConfig {
 }
 
 export interface EdgeGatewayConfig {
-  /** the tenant id the platform gave the enterprise: the second level of the topic */
+  /** the tenant id the platform gave the enterprise: the Sparkplug group id */
   readonly tenant: string
-  /** the queue lives here (edge-queue.sqlite) */
+  /** the queue lives here (edge-queue.sqlite), and the bdSeq counter (edge-bdseq) */
   readonly dataDir: string
   readonly uplink: EdgeUplinkConfig
   readonly sources: readonly EdgeSourceConfig[]
   readonly queue?: { readonly maxSamples?: number; readonly synchronous?: 'full' | 'normal' }
-  /** samples per MQTT message (default 500) */
+  /** samples per DDATA message (default 500) */
   readonly batchSize?: number
-  /** unacknowledged messages per device (default 8) */
+  /** unacknowledged DDATA messages (default 8) */
   readonly window?: number
   /** the most samples per second the uplink sends, so a catch-up does not flood the platform (default 10 000; 0 = no limit) */
   readonly maxSendRate?: number
@@ -74,6 +84,8 @@ export interface EdgeGatewayStatus {
     readonly dropped: number
     readonly sent: number
     readonly messages: number
+    readonly births: number
+    readonly rebirthRequests: number
     readonly uplinkConnects: number
     readonly uplinkErrors: number
   }
@@ -90,32 +102,58 @@ export interface EdgeGateway {
   readonly adapters: ReadonlyMap<string, ProtocolAdapter>
 }
 
-interface Uplink {
+type MetricType = 'Double' | 'Boolean' | 'String'
+
+interface Metric {
+  readonly alias: number
+  readonly type: MetricType
+  /** the last sample sent (or about to be sent first): what a birth carries */
+  last: QueuedSample
+}
+
+interface DeviceLink {
   readonly device: string
-  client: MqttClient | null
-  generation: number
-  connected: boolean
-  /** last sequence number handed to MQTT on the current connection */
+  /** last queue seq handed to MQTT on the current session */
   cursor: number
-  inFlight: number
-  pumping: boolean
-  backoff: number
-  /** reconnect after back-off */
-  timer: NodeJS.Timeout | null
-  /** resume sending when the rate limit allows */
-  rateTimer: NodeJS.Timeout | null
+  /** metric keys declared by a DBIRTH in the current session */
+  readonly born: Set<string>
+  readonly metrics: Map<string, Metric>
+}
+
+const QUALITY_CODE = { good: 192, uncertain: 64, bad: 0 } as const
+const typeOf = (v: RawValue['value']): MetricType =>
+  typeof v === 'boolean' ? 'Boolean' : typeof v === 'string' ? 'String' : 'Double'
+
+function metricValue(type: MetricType, v: RawValue['value']): { value?: unknown; isNull?: boolean } {
+  if (v === null) return { isNull: true }
+  if (type === 'Double') {
+    const n = typeof v === 'boolean' ? (v ? 1 : 0) : typeof v === 'number' ? v : Number(v)
+    return Number.isFinite(n) ? { value: n } : { isNull: true }
+  }
+  if (type === 'Boolean') return { value: typeof v === 'boolean' ? v : Boolean(v) }
+  return { value: String(v) }
+}
+
+function withQuality(m: UMetric, q: QueuedSample['quality']): UMetric {
+  if (q === 'good') return m
+  return { ...m, properties: { Quality: { type: 'Int32', value: QUALITY_CODE[q] } } }
 }
 
 export function createEdgeGateway(config: EdgeGatewayConfig): EdgeGateway {
   // no sources is allowed: such an edge only drains a queue left by an earlier run
   if (!/^mqtts?:\/\//.test(config.uplink.url)) throw EdgeErrors.badConfig(`uplink url "${config.uplink.url}"`)
   if (!/^[^/+#]+$/.test(config.tenant)) throw EdgeErrors.badConfig(`tenant "${config.tenant}"`)
+  const edgeNode = config.uplink.edgeNodeId
+  if (typeof edgeNode !== 'string' || !/^[^/+#]+$/.test(edgeNode))
+    throw EdgeErrors.badConfig(`uplink.edgeNodeId "${String(edgeNode)}"`)
   const clock = config.clock ?? systemClock
   const batchSize = config.batchSize ?? 500
   const windowSize = config.window ?? 8
   const maxRate = config.maxSendRate ?? 10_000
   const backoffInitial = config.reconnect?.initialMs ?? 500
   const backoffMax = config.reconnect?.maxMs ?? 30_000
+  const topic = (type: string, device?: string): string =>
+    `spBv1.0/${config.tenant}/${type}/${edgeNode}${device === undefined ? '' : `/${device}`}`
   const adapters = new Map<string, ProtocolAdapter>()
   for (const s of config.sources) {
     if (!/^[^/+#]+$/.test(s.device)) throw EdgeErrors.badConfig(`device key "${s.device}"`)
@@ -129,19 +167,52 @@ export function createEdgeGateway(config: EdgeGatewayConfig): EdgeGateway {
     )
   }
   let queue: StoreForwardQueue | null = null
-  const uplinks = new Map<string, Uplink>()
+  const links = new Map<string, DeviceLink>()
   let running = false
   let lastError: string | null = null
-  const counters = { queued: 0, sent: 0, messages: 0, uplinkConnects: 0, uplinkErrors: 0 }
+  const counters = {
+    queued: 0,
+    sent: 0,
+    messages: 0,
+    births: 0,
+    rebirthRequests: 0,
+    uplinkConnects: 0,
+    uplinkErrors: 0,
+  }
+  // the session
+  let client: MqttClient | null = null
+  let generation = 0
+  let connected = false
+  let seq = 0
+  let bdSeq = 0
+  let inFlight = 0
+  /** a birth waits for its PUBACK before any data goes out */
+  let birthPending = false
+  let pumping = false
+  let backoff = backoffInitial
+  let reconnectTimer: NodeJS.Timeout | null = null
+  let rateTimer: NodeJS.Timeout | null = null
+  let nextAlias = 1
+  let rr = 0
   // token bucket for maxSendRate
   let tokens = maxRate
   let tokensAt = Date.now()
   const drainWaiters = new Set<() => void>()
+  const bdSeqFile = join(config.dataDir, 'edge-bdseq')
 
   function notifyDrained(): void {
     if (queue === null || queue.depth() > 0) return
     for (const w of drainWaiters) w()
     drainWaiters.clear()
+  }
+
+  function link(device: string): DeviceLink {
+    let l = links.get(device)
+    if (l === undefined) {
+      l = { device, cursor: 0, born: new Set(), metrics: new Map() }
+      links.set(device, l)
+    }
+    return l
   }
 
   const sink: IngestSink = {
@@ -151,73 +222,176 @@ export function createEdgeGateway(config: EdgeGatewayConfig): EdgeGateway {
       q.append(device, values)
       counters.queued += values.length
       config.onQueued?.(device, values)
-      const u = uplinks.get(device)
-      if (u !== undefined) pump(u)
+      link(device)
+      pump()
       return { accepted: values.length, rejected: [] }
     },
   }
 
-  function uplinkOptions(device: string): IClientOptions {
-    const creds = config.uplink.devices?.[device]
-    const username = creds?.username ?? config.uplink.username
-    const password = creds?.password ?? config.uplink.password
+  const nextSeq = (): number => {
+    const s = seq
+    seq = (seq + 1) % 256
+    return s
+  }
+
+  function nextBdSeq(): number {
+    let prev = -1
+    try {
+      prev = Number(readFileSync(bdSeqFile, 'utf8'))
+    } catch {
+      // first run
+    }
+    const next = Number.isInteger(prev) && prev >= 0 ? (prev + 1) % 256 : 0
+    writeFileSync(bdSeqFile, String(next))
+    return next
+  }
+
+  function deathPayload(): Buffer {
+    return Buffer.from(
+      encodeSparkplug({
+        timestamp: clock.now(),
+        metrics: [{ name: 'bdSeq', type: 'Int64', value: bdSeq }],
+      }),
+    )
+  }
+
+  function options(): IClientOptions {
+    const u = config.uplink
     return {
-      clientId: `${config.uplink.clientIdPrefix ?? 'ronghe-edge'}-${device}`,
-      protocolVersion: 4,
+      clientId: u.clientId ?? `ronghe-edge-${edgeNode}`,
+      protocolVersion: 5,
       clean: true,
       // we reconnect ourselves with a fresh client: mqtt.js would otherwise replay its in-memory outbox
       reconnectPeriod: 0,
       connectTimeout: 10_000,
-      keepalive: config.uplink.keepaliveS ?? 30,
-      ...(username === undefined ? {} : { username }),
-      ...(password === undefined ? {} : { password }),
-      ...(config.uplink.caFile === undefined ? {} : { ca: readFileSync(config.uplink.caFile) }),
-      ...(config.uplink.rejectUnauthorized === undefined
-        ? {}
-        : { rejectUnauthorized: config.uplink.rejectUnauthorized }),
+      keepalive: u.keepaliveS ?? 30,
+      will: { topic: topic('NDEATH'), payload: deathPayload(), qos: 1, retain: false },
+      ...(u.username === undefined ? {} : { username: u.username }),
+      ...(u.password === undefined ? {} : { password: u.password }),
+      ...(u.caFile === undefined ? {} : { ca: readFileSync(u.caFile) }),
+      ...(u.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: u.rejectUnauthorized }),
     }
   }
 
-  function connect(u: Uplink): void {
+  function connect(): void {
     if (!running) return
-    const gen = ++u.generation
-    const c = mqtt.connect(config.uplink.url, uplinkOptions(u.device))
-    u.client = c
+    const gen = ++generation
+    bdSeq = nextBdSeq()
+    const c = mqtt.connect(config.uplink.url, options())
+    client = c
     c.on('connect', () => {
-      if (gen !== u.generation) return
-      u.connected = true
-      u.backoff = backoffInitial
-      u.cursor = 0
-      u.inFlight = 0
+      if (gen !== generation) return
+      connected = true
+      backoff = backoffInitial
+      inFlight = 0
       counters.uplinkConnects++
-      pump(u)
+      c.subscribe(topic('NCMD'), { qos: 0 }, () => undefined)
+      birthNode()
+    })
+    c.on('message', (_t, payload) => {
+      if (gen !== generation) return
+      try {
+        const p = decodeSparkplug(payload)
+        if (p.metrics.some((m) => m.name === 'Node Control/Rebirth' && m.value === true)) {
+          counters.rebirthRequests++
+          birthNode()
+        }
+      } catch {
+        // not a Sparkplug payload: nothing we could act on
+      }
     })
     c.on('error', (err) => {
-      if (gen !== u.generation) return
+      if (gen !== generation) return
       counters.uplinkErrors++
-      lastError = `uplink ${u.device}: ${err.message}`
+      lastError = `uplink: ${err.message}`
     })
     c.on('close', () => {
-      if (gen !== u.generation) return
-      lost(u)
+      if (gen !== generation) return
+      lost()
     })
   }
 
-  function lost(u: Uplink): void {
-    u.generation++
-    u.connected = false
-    u.inFlight = 0
-    u.cursor = 0
-    const c = u.client
-    u.client = null
+  function lost(): void {
+    generation++
+    connected = false
+    inFlight = 0
+    birthPending = false
+    for (const l of links.values()) {
+      l.cursor = 0
+      l.born.clear()
+    }
+    const c = client
+    client = null
     c?.end(true)
-    if (!running || u.timer !== null) return
-    const delay = u.backoff
-    u.backoff = Math.min(u.backoff * 2, backoffMax)
-    u.timer = setTimeout(() => {
-      u.timer = null
-      connect(u)
+    if (!running || reconnectTimer !== null) return
+    const delay = backoff
+    backoff = Math.min(backoff * 2, backoffMax)
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = null
+      connect()
     }, delay)
+  }
+
+  /** publishes a birth; data waits until the broker acknowledged it */
+  function publishBirth(t: string, payload: Uint8Array): void {
+    const c = client
+    if (c === null) return
+    const gen = generation
+    birthPending = true
+    counters.births++
+    c.publish(t, Buffer.from(payload), { qos: 1 }, (err) => {
+      if (gen !== generation) return
+      if (err) {
+        lastError = `uplink birth: ${err.message}`
+        counters.uplinkErrors++
+        lost()
+        return
+      }
+      birthPending = false
+      pump()
+    })
+  }
+
+  /** NBIRTH (seq 0); every device is born again before its next DDATA */
+  function birthNode(): void {
+    if (!connected) return
+    seq = 0
+    for (const l of links.values()) l.born.clear()
+    const now = clock.now()
+    publishBirth(
+      topic('NBIRTH'),
+      encodeSparkplug({
+        timestamp: now,
+        seq: nextSeq(),
+        metrics: [
+          { name: 'bdSeq', type: 'Int64', value: bdSeq, timestamp: now },
+          { name: 'Node Control/Rebirth', type: 'Boolean', value: false, timestamp: now },
+        ],
+      }),
+    )
+  }
+
+  function birthDevice(l: DeviceLink): void {
+    const metrics: UMetric[] = []
+    for (const [key, m] of l.metrics) {
+      metrics.push(
+        withQuality(
+          {
+            name: key,
+            alias: m.alias,
+            type: m.type,
+            timestamp: m.last.ts,
+            ...metricValue(m.type, m.last.value),
+          } as UMetric,
+          m.last.quality,
+        ),
+      )
+      l.born.add(key)
+    }
+    publishBirth(
+      topic('DBIRTH', l.device),
+      encodeSparkplug({ timestamp: clock.now(), seq: nextSeq(), metrics }),
+    )
   }
 
   function takeTokens(n: number): number {
@@ -232,57 +406,97 @@ export function createEdgeGateway(config: EdgeGatewayConfig): EdgeGateway {
     return Math.ceil(((n - tokens) / maxRate) * 1000)
   }
 
-  function pump(u: Uplink): void {
-    if (u.pumping) return
-    u.pumping = true
+  function pump(): void {
+    if (pumping) return
+    pumping = true
     try {
       const q = queue
-      while (q !== null && running && u.connected && u.client !== null && u.inFlight < windowSize) {
-        const limit = maxRate > 0 ? Math.max(1, Math.min(batchSize, Math.floor(maxRate))) : batchSize
-        const rows = q.peek(u.device, u.cursor, limit)
-        if (rows.length === 0) break
+      const limit = maxRate > 0 ? Math.max(1, Math.min(batchSize, Math.floor(maxRate))) : batchSize
+      while (
+        q !== null &&
+        running &&
+        connected &&
+        client !== null &&
+        !birthPending &&
+        inFlight < windowSize
+      ) {
+        // round robin over the devices, so one device's backlog does not starve the others
+        const list = [...links.values()]
+        let picked: { l: DeviceLink; rows: QueuedSample[] } | null = null
+        for (let i = 0; i < list.length && picked === null; i++) {
+          const l = list[(rr + i) % list.length]
+          if (l === undefined) continue
+          const rows = q.peek(l.device, l.cursor, limit)
+          if (rows.length > 0) {
+            picked = { l, rows }
+            rr = (rr + i + 1) % list.length
+          }
+        }
+        if (picked === null) break
+        const { l, rows } = picked
+        // metrics the platform has not been told about in this session: a DBIRTH first
+        let unborn = false
+        for (const r of rows) {
+          if (!l.metrics.has(r.key))
+            l.metrics.set(r.key, { alias: nextAlias++, type: typeOf(r.value), last: r })
+          if (!l.born.has(r.key)) unborn = true
+        }
+        if (unborn) {
+          birthDevice(l)
+          break
+        }
         const wait = takeTokens(rows.length)
         if (wait > 0) {
-          if (u.rateTimer === null)
-            u.rateTimer = setTimeout(() => {
-              u.rateTimer = null
-              pump(u)
+          if (rateTimer === null)
+            rateTimer = setTimeout(() => {
+              rateTimer = null
+              pump()
             }, wait)
           break
         }
-        send(u, rows)
+        send(l, rows)
       }
     } finally {
-      u.pumping = false
+      pumping = false
     }
   }
 
-  function send(u: Uplink, rows: readonly QueuedSample[]): void {
-    const c = u.client
+  function send(l: DeviceLink, rows: readonly QueuedSample[]): void {
+    const c = client
     const first = rows[0]
     const last = rows[rows.length - 1]
     if (c === null || first === undefined || last === undefined) return
-    const gen = u.generation
-    u.cursor = last.seq
-    u.inFlight++
-    const payload = JSON.stringify(
-      rows.map((r) => ({ key: r.key, ts: r.ts, value: r.value, quality: r.quality })),
-    )
-    c.publish(`ronghe/${config.tenant}/${u.device}/data`, payload, { qos: 1 }, (err) => {
-      // a callback from a connection we already gave up on: its rows are resent from the queue
-      if (gen !== u.generation) return
-      u.inFlight--
+    const gen = generation
+    l.cursor = last.seq
+    inFlight++
+    const metrics: UMetric[] = []
+    for (const r of rows) {
+      const m = l.metrics.get(r.key)
+      if (m === undefined) continue
+      m.last = r
+      metrics.push(
+        withQuality(
+          { alias: m.alias, type: m.type, timestamp: r.ts, ...metricValue(m.type, r.value) } as UMetric,
+          r.quality,
+        ),
+      )
+    }
+    const payload = encodeSparkplug({ timestamp: clock.now(), seq: nextSeq(), metrics })
+    c.publish(topic('DDATA', l.device), Buffer.from(payload), { qos: 1 }, (err) => {
+      // a callback from a session we already gave up on: its rows are resent from the queue
+      if (gen !== generation) return
+      inFlight--
       if (err) {
-        lastError = `uplink ${u.device}: ${err.message}`
+        lastError = `uplink ${l.device}: ${err.message}`
         counters.uplinkErrors++
-        lost(u)
+        lost()
         return
       }
-      const n = queue?.ack(u.device, first.seq, last.seq) ?? 0
+      const n = queue?.ack(l.device, first.seq, last.seq) ?? 0
       counters.sent += n
       counters.messages++
       notifyDrained()
-      pump(u)
+      pump()
     })
   }
 
@@ -292,22 +506,8 @@ export function createEdgeGateway(config: EdgeGatewayConfig): EdgeGateway {
       if (running) return
       running = true
       queue = openStoreForwardQueue({ dataDir: config.dataDir, ...config.queue })
-      for (const device of new Set([...adapters.keys(), ...queue.devices()])) {
-        const u: Uplink = {
-          device,
-          client: null,
-          generation: 0,
-          connected: false,
-          cursor: 0,
-          inFlight: 0,
-          pumping: false,
-          backoff: backoffInitial,
-          timer: null,
-          rateTimer: null,
-        }
-        uplinks.set(device, u)
-        connect(u)
-      }
+      for (const device of new Set([...adapters.keys(), ...queue.devices()])) link(device)
+      connect()
       // an adapter that cannot reach its equipment keeps retrying on its own; it never stops the gateway
       await Promise.all([...adapters.values()].map((a) => a.start(sink).catch(() => undefined)))
     },
@@ -315,20 +515,22 @@ export function createEdgeGateway(config: EdgeGatewayConfig): EdgeGateway {
       if (!running) return
       await Promise.all([...adapters.values()].map((a) => a.stop().catch(() => undefined)))
       running = false
-      await Promise.all(
-        [...uplinks.values()].map(async (u) => {
-          if (u.timer !== null) clearTimeout(u.timer)
-          if (u.rateTimer !== null) clearTimeout(u.rateTimer)
-          u.timer = null
-          u.rateTimer = null
-          u.generation++
-          const c = u.client
-          u.client = null
-          u.connected = false
-          if (c !== null) await c.endAsync(true).catch(() => undefined)
-        }),
-      )
-      uplinks.clear()
+      if (reconnectTimer !== null) clearTimeout(reconnectTimer)
+      if (rateTimer !== null) clearTimeout(rateTimer)
+      reconnectTimer = null
+      rateTimer = null
+      generation++
+      const c = client
+      client = null
+      const wasConnected = connected
+      connected = false
+      if (c !== null) {
+        // a clean DISCONNECT does not fire the will: say goodbye ourselves
+        if (wasConnected)
+          await c.publishAsync(topic('NDEATH'), deathPayload(), { qos: 1 }).catch(() => undefined)
+        await c.endAsync(true).catch(() => undefined)
+      }
+      links.clear()
       queue?.close()
       queue = null
     },
@@ -336,7 +538,7 @@ export function createEdgeGateway(config: EdgeGatewayConfig): EdgeGateway {
       const adapterStatus: Record<string, AdapterStatus & { kind: string }> = {}
       for (const [device, a] of adapters) adapterStatus[device] = { kind: a.kind, ...a.status() }
       return {
-        uplinkConnected: uplinks.size > 0 && [...uplinks.values()].every((u) => u.connected),
+        uplinkConnected: connected,
         lastError,
         queueDepth: queue?.depth() ?? 0,
         counters: { ...counters, dropped: queue?.dropped() ?? 0 },
