@@ -107,7 +107,7 @@ interface PreviewView {
   result: PreviewResult
   rule: RuleDefinition
   /** the limit rule's point over the same span (null when it cannot be found) */
-  series: { ts: number; avg: number | null }[] | null
+  series: { ts: number; avg: number | null; min: number | null; max: number | null }[] | null
 }
 
 function PreviewChart({ view }: { view: PreviewView }): ReactNode {
@@ -126,38 +126,70 @@ function PreviewChart({ view }: { view: PreviewView }): ReactNode {
     ])
     const lines = (['hh', 'h', 'l', 'll'] as const)
       .filter((k) => typeof r[k] === 'number')
-      .map((k) => ({ yAxis: r[k] as number, name: k.toUpperCase(), label: { formatter: k.toUpperCase() } }))
+      .map((k) => ({ yAxis: r[k] as number, name: k.toUpperCase() }))
     // a step line of "alarm active" carries the episodes when there is no point to draw them on
     const active: [number, number][] = [[result.from, 0]]
     for (const e of result.episodes) active.push([e.raisedAt, 1], [e.clearedAt ?? result.to, 0])
     active.push([result.to, 0])
     active.sort((a, b) => a[0] - b[0])
-    const main =
+    const mark = {
+      markArea: { silent: true, label: { show: false }, data: areas },
+      markLine: {
+        silent: true,
+        symbol: 'none',
+        lineStyle: { type: 'dashed', color: '#cf1322' },
+        label: { position: 'insideEndTop', formatter: '{b} {c}' },
+        data: lines,
+      },
+    }
+    // buckets average a short excursion away: the max (min for low limits) shows what the rule saw
+    const lowOnly = lines.length > 0 && lines.every((l) => l.name === 'L' || l.name === 'LL')
+    const drawn =
       series === null
-        ? {
-            name: ta('alarm'),
-            type: 'line',
-            step: 'end',
-            showSymbol: false,
-            data: active,
-            areaStyle: { opacity: 0.2 },
-            markArea: { silent: true, data: areas },
-          }
-        : {
-            name: String(r.point ?? ''),
-            type: 'line',
-            showSymbol: false,
-            data: series.map((s) => [s.ts, s.avg]),
-            markArea: { silent: true, data: areas },
-            markLine: {
-              silent: true,
-              symbol: 'none',
-              lineStyle: { type: 'dashed', color: '#cf1322' },
-              data: lines,
+        ? [
+            {
+              name: ta('alarm'),
+              type: 'line',
+              step: 'end',
+              showSymbol: false,
+              data: active,
+              areaStyle: { opacity: 0.2 },
+              ...mark,
             },
-          }
+          ]
+        : [
+            {
+              name: lowOnly ? 'min' : 'max',
+              type: 'line',
+              showSymbol: false,
+              data: series.map((x) => [x.ts, lowOnly ? x.min : x.max]),
+              ...mark,
+            },
+            {
+              name: 'avg',
+              type: 'line',
+              showSymbol: false,
+              lineStyle: { width: 1, opacity: 0.6 },
+              data: series.map((x) => [x.ts, x.avg]),
+            },
+          ]
+    // keep the limits in view, and open on the span that has data or episodes
+    const values = [
+      ...lines.map((l) => l.yAxis),
+      ...(series ?? []).flatMap((x) => [x.min, x.max].filter((v): v is number => v !== null)),
+    ]
+    const lo = values.length ? Math.min(...values) : 0
+    const hi = values.length ? Math.max(...values) : 1
+    const pad = (hi - lo || 1) * 0.08
+    const starts = [
+      ...(series ?? []).filter((x) => x.avg !== null).map((x) => x.ts),
+      ...result.episodes.map((e) => e.raisedAt),
+    ]
+    const first = starts.length ? Math.min(...starts) : result.from
+    const startValue = Math.max(result.from, first - (result.to - first) * 0.05)
     return {
       animation: false,
+      legend: { top: 0 },
       tooltip: {
         trigger: 'axis',
         valueFormatter: (v: unknown) =>
@@ -170,9 +202,15 @@ function PreviewChart({ view }: { view: PreviewView }): ReactNode {
         max: result.to,
         axisLabel: { formatter: (v: number) => formatTime(lang, v).replace(/:\d\d$/, '') },
       },
-      yAxis: { type: 'value', scale: true, ...(series === null ? { min: 0, max: 1, interval: 1 } : {}) },
-      dataZoom: [{ type: 'inside' }, { type: 'slider' }],
-      series: [main],
+      yAxis:
+        series === null
+          ? { type: 'value', min: 0, max: 1, interval: 1 }
+          : { type: 'value', min: Math.floor(lo - pad), max: Math.ceil(hi + pad) },
+      dataZoom: [
+        { type: 'inside', startValue, endValue: result.to },
+        { type: 'slider', startValue, endValue: result.to },
+      ],
+      series: drawn,
     }
   }, [view, lang, ta])
   return <EChart option={option} replaceMerge={['series']} style={{ height: 340 }} />
@@ -217,7 +255,7 @@ function RuleEditor({
     const pt = pts.items.find((p) => p.key === ptKey)
     if (!pt) return null
     const b: BucketRows = await api.buckets(pt.id, { from, to, targetPoints: 600 })
-    return b.rows.map((r) => ({ ts: r.ts, avg: r.avg }))
+    return b.rows.map((r) => ({ ts: r.ts, avg: r.avg, min: r.min, max: r.max }))
   }
 
   const runPreview = async (): Promise<void> => {
