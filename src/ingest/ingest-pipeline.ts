@@ -25,8 +25,8 @@ export interface IngestPipelineDeps {
   readonly config: { readonly maxBatch: number; readonly autoRegisterPoints: boolean }
   readonly log: { warn(msg: string, extra?: unknown): void; error(msg: string, extra?: unknown): void }
   /**
-   * samples waiting to be written to the series store before writers are made to wait (default 100,000:
-   * about half a second of full load, so that acknowledged data is also queryable within a second and
+   * samples waiting to be written to the series store before writers are made to wait (default 50,000:
+   * well under half a second of full load, so that acknowledged data is also queryable within a second and
    * an overloaded store slows acknowledgements instead of letting the lag grow)
    */
   readonly maxQueued?: number
@@ -84,7 +84,7 @@ function inferDefinition(key: string, v: RawValue['value']): PointDefinition {
  */
 export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
   const { meta, series, wal, bus, clock, log } = deps
-  const maxQueued = deps.maxQueued ?? 100_000
+  const maxQueued = deps.maxQueued ?? 50_000
   const bindings = new Map<string, Promise<Map<string, Point>>>()
   const queue: { lsn: number; rows: readonly TenantSample[] }[] = []
   let queued = 0
