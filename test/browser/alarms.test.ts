@@ -222,6 +222,26 @@ describe('alarm pages of the web console in headless Chromium', { skip }, () => 
     await shot('alarm-history')
   })
 
+  it('shelves the alarm with a reason and unshelves it', async () => {
+    await menu('活动报警').click()
+    await page.locator(`[data-alarm="${ALARM}"] [data-testid=shelve]`).click()
+    await page.locator('#shelve-reason').fill('更换热电偶期间')
+    await page.locator('.ant-modal .ant-btn-primary').click()
+    await page.locator(`[data-alarm="${ALARM}"][data-alarm-state=shelved]`).waitFor()
+    const a = await p.api<{ alarm: { state: string; shelvedUntil: number } }>(
+      'GET',
+      `/api/alarms/${encodeURIComponent(ALARM)}`,
+      { token: p.adminToken, tenant },
+    )
+    assert.equal(a.body.alarm.state, 'shelved')
+    // one hour, the dialog's default
+    assert.ok(Math.abs(a.body.alarm.shelvedUntil - (Date.now() + 60 * MIN)) < 30_000)
+    await shot('active-alarm-shelved')
+    await page.locator(`[data-alarm="${ALARM}"] [data-testid=unshelve]`).click()
+    // the condition is still active: leaving the shelf annunciates it again (ISA-18.2)
+    await page.locator(`[data-alarm="${ALARM}"][data-alarm-state=unacknowledged]`).waitFor()
+  })
+
   it('previews the saved rule again: the historical episode and the live one still active', async () => {
     await menu('报警规则').click()
     await page.locator('[data-rule=temp-high]').click()
@@ -277,10 +297,11 @@ describe('alarm pages of the web console in headless Chromium', { skip }, () => 
   it('shows the alarm KPIs with the alarm in the top 10', async () => {
     await menu('报警绩效').click()
     await page.locator('[data-testid=alarm-kpis-page] [data-chart=ready]').waitFor()
-    assert.equal((await page.locator('[data-testid=kpi-annunciated]').innerText()).match(/\d+/)?.[0], '1')
+    // annunciations: raised, and annunciated again when it left the shelf still active
+    assert.equal((await page.locator('[data-testid=kpi-annunciated]').innerText()).match(/\d+/)?.[0], '2')
     const top = page.locator('[data-testid=kpi-top]')
     assert.equal(await top.count(), 1)
-    assert.match(await top.first().innerText(), /temp-high:H\s+1\s+100 %/)
+    assert.match(await top.first().innerText(), /temp-high:H\s+2\s+100 %/)
     await page.waitForTimeout(300)
     await shot('alarm-kpis')
   })
