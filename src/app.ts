@@ -16,6 +16,7 @@ import {
 import { type DemoRunner, provisionDemo, runDemo } from './demo.ts'
 import { type IdentifierService, openIdentifierService, parseDelegationList } from './identifiers/index.ts'
 import { createDeviceGateway } from './ingest/device-gateway.ts'
+import { createAdapterManager } from './ingest/adapter-manager.ts'
 import { createIngestPipeline, type IngestPipeline } from './ingest/ingest-pipeline.ts'
 import { createMqttBroker, type MqttBroker } from './ingest/mqtt/index.ts'
 import { createSparkplugHost } from './ingest/sparkplug/sparkplug-host.ts'
@@ -95,6 +96,14 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     log: log.child('ingest'),
   })
   await pipeline.start()
+  // OPC UA / Modbus adapters configured through the API, feeding the pipeline (adapters.db)
+  const adapters = createAdapterManager({
+    dataDir: config.dataDir,
+    sink: pipeline,
+    clock,
+    log: log.child('adapters'),
+  })
+  await adapters.start()
   const live = createLiveValues(bus)
   const security = createSecurityService({
     meta,
@@ -181,6 +190,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     clock,
     identifiers,
     rules,
+    adapters,
     bodyLimit: config.http.bodyLimit,
     webRoot: existsSync(webRoot) ? webRoot : undefined,
     connectInfo: () => ({
@@ -269,6 +279,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       await sparkplug.stop()
       await broker?.close()
       await api.close()
+      await adapters.stop()
       await pipeline.stop()
       live.stop()
       await rules.stop()

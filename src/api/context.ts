@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CoreErrors, type TenantId } from '../core/index.ts'
 import type { Bus } from '../bus/index.ts'
 import type { IdentifierService } from '../identifiers/index.ts'
+import type { AdapterManager } from '../ingest/adapter-manager.ts'
 import type { IngestPipeline } from '../ingest/ingest-pipeline.ts'
 import type { RulesService } from '../rules/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
@@ -31,6 +32,8 @@ export interface ApiDeps {
   readonly identifiers?: IdentifierService
   /** rules, alarms, notifications and work orders; routes are not registered without it */
   readonly rules?: RulesService
+  /** OPC UA / Modbus adapters configured through the API; routes are not registered without it */
+  readonly adapters?: AdapterManager
 }
 
 declare module 'fastify' {

@@ -8,6 +8,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import { isRongheError } from '../core/index.ts'
 import { SecurityErrors } from '../security/security-errors.ts'
 import type { ApiDeps } from './context.ts'
+import { registerAdapterRoutes } from './routes/adapter-routes.ts'
 import { registerAdminRoutes } from './routes/admin-routes.ts'
 import { registerAssetRoutes } from './routes/asset-routes.ts'
 import { registerAuthRoutes } from './routes/auth-routes.ts'
@@ -137,6 +138,7 @@ export async function createApiServer(
   registerLiveRoutes(app, deps)
   registerIdentifierRoutes(app, deps)
   registerRulesRoutes(app, deps)
+  registerAdapterRoutes(app, deps)
   return app
 }
 
