@@ -214,6 +214,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     bus,
     log: log.child('demo'),
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    dataDir: config.dataDir,
   }
   if (admin.created) {
     let demoTenant: TenantId | null = null

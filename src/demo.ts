@@ -1,7 +1,11 @@
+import { join } from 'node:path'
 import { connect, type MqttClient } from 'mqtt'
-import type { Asset, AssetId, DeviceId, Logger, PointId, TenantId } from './core/index.ts'
 import type { Bus } from './bus/index.ts'
+import type { Asset, AssetId, DeviceId, Logger, PointId, TenantId } from './core/index.ts'
 import type { IngestPipeline } from './ingest/ingest-pipeline.ts'
+import type { ProtocolAdapter } from './ingest/ingest-sink.ts'
+import { createModbusAdapter } from './ingest/modbus/index.ts'
+import { createOpcuaAdapter } from './ingest/opcua/index.ts'
 import type { SecurityService } from './security/security-service.ts'
 import {
   buildEnterprises,
@@ -10,15 +14,17 @@ import {
   listEquipment,
   type SimValue,
 } from './sim/index.ts'
+import { createSimModbusServer, type SimModbusServer, simModbusPollGroups } from './sim/modbus-server.ts'
+import { createSimOpcuaServer } from './sim/opcua-server.ts'
 import type { MetaStore } from './store/meta/index.ts'
 import type { AuditFn, RegistryService } from './twin/registry-service.ts'
 
 /**
  * The live demo a new data directory starts with: the virtual factory's three enterprises, their
- * ISA-95 plants, devices and credentials, and the factory running in real time. Sparkplug equipment
- * talks to the platform's own MQTT front door over TCP, one edge node per line; JSON equipment
- * publishes over MQTT too. OPC UA and Modbus equipment is fed in-process until those protocol adapters
- * exist — marked as such in the log.
+ * ISA-95 plants, devices and credentials, and the factory running in real time, over real protocols:
+ * Sparkplug equipment talks to the platform's own MQTT front door over TCP (one edge node per line),
+ * JSON equipment publishes over MQTT, and OPC UA and Modbus equipment is served by the factory's own
+ * OPC UA and Modbus TCP servers, read by the platform's OPC UA and Modbus adapters.
  */
 export interface DemoDeps {
   readonly meta: MetaStore
@@ -28,6 +34,8 @@ export interface DemoDeps {
   readonly bus: Bus
   readonly log: Logger
   readonly mqttUrl: string
+  /** where the demo keeps its OPC UA certificates */
+  readonly dataDir: string
 }
 
 interface Provisioned {
@@ -219,13 +227,58 @@ export async function runDemo(deps: DemoDeps, p: Provisioned, seed = 20261125): 
     c.on('error', () => undefined)
     jsonClients.set(key, c)
   }
-  let inProcess = 0
+  // the factory's OPC UA server and one Modbus TCP server per enterprise, on ephemeral loopback ports
+  const opcua = createSimOpcuaServer({
+    enterprises: factory.enterprises,
+    pkiDir: join(deps.dataDir, 'demo', 'opcua-server-pki'),
+    hostname: '127.0.0.1',
+  })
+  await opcua.start()
+  const modbus = new Map<string, SimModbusServer>()
+  for (const e of factory.enterprises) {
+    const server = createSimModbusServer({ enterprise: e, host: '127.0.0.1' })
+    await server.start()
+    modbus.set(e.key, server)
+  }
+  const adapters: ProtocolAdapter[] = []
+  for (const [key, d] of p.equipmentDevices) {
+    const enterpriseKey = key.slice(0, key.indexOf('/'))
+    if (d.protocol === 'opcua') {
+      const items = opcua.variables
+        .filter((x) => x.enterpriseKey === enterpriseKey && x.deviceKey === d.key)
+        .map((x) => ({ nodeId: x.nodeId, key: x.pointKey }))
+      adapters.push(
+        createOpcuaAdapter({
+          tenant: d.tenant,
+          device: d.device,
+          endpointUrl: opcua.endpointUrl,
+          pkiDir: join(deps.dataDir, 'demo', 'opcua-client-pki'),
+          items,
+        }),
+      )
+    } else if (d.protocol === 'modbus') {
+      const server = modbus.get(enterpriseKey)
+      const unit = server?.units.find((u) => u.deviceKey === d.key)
+      const enterprise = factory.enterprises.find((e) => e.key === enterpriseKey)
+      if (!server || !unit || !enterprise) continue
+      adapters.push(
+        createModbusAdapter({
+          tenant: d.tenant,
+          device: d.device,
+          host: '127.0.0.1',
+          port: server.port,
+          unitId: unit.unitId,
+          groups: simModbusPollGroups(enterprise, unit),
+        }),
+      )
+    }
+  }
+  for (const a of adapters) await a.start(pipeline)
+
   const pending = new Map<
     string,
     {
-      tenant: TenantId
-      device: DeviceId
-      client: MqttClient | null
+      client: MqttClient
       values: { key: string; ts: number; value: number | string | null; quality: SimValue['quality'] }[]
     }
   >()
@@ -238,36 +291,31 @@ export async function runDemo(deps: DemoDeps, p: Provisioned, seed = 20261125): 
     credentialsFor: (plan) =>
       p.edgeCredentials.get(`${plan.groupId}/${plan.edgeNodeId}`) ?? { username: '', password: '' },
     onUnrouted: (v) => {
+      opcua.apply(v)
+      modbus.get(v.enterpriseKey)?.apply(v)
       const key = `${v.enterpriseKey}/${v.deviceKey}`
-      const d = p.equipmentDevices.get(key)
-      if (!d) return
+      const client = jsonClients.get(key)
+      if (!client) return
       let b = pending.get(key)
       if (!b) {
-        b = { tenant: d.tenant, device: d.device, client: jsonClients.get(key) ?? null, values: [] }
+        b = { client, values: [] }
         pending.set(key, b)
       }
       b.values.push({ key: v.pointKey, ts: v.ts, value: v.value, quality: v.quality })
     },
   })
-  // after each Sparkplug step, send what the other equipment produced in it
+  // after each step, the JSON devices send what they produced in it
   const flush = setInterval(() => {
     for (const [key, b] of pending) {
       if (b.values.length === 0) continue
-      const values = b.values.splice(0)
       const d = p.equipmentDevices.get(key)
-      if (b.client && d) {
-        b.client.publish(`ronghe/${d.tenant}/${d.key}/data`, JSON.stringify(values), { qos: 1 })
-      } else {
-        inProcess += values.length
-        pipeline
-          .write(b.tenant, b.device, values)
-          .catch((err) => log.warn('demo: in-process feed failed', { error: String(err) }))
-      }
+      if (d)
+        b.client.publish(`ronghe/${d.tenant}/${d.key}/data`, JSON.stringify(b.values.splice(0)), { qos: 1 })
     }
   }, 1000)
   await runner.start()
   log.info(
-    `demo: virtual factory running — ${runner.plans.length} Sparkplug B edge nodes and ${jsonClients.size} JSON devices over MQTT; OPC UA and Modbus equipment is fed in-process until those adapters are enabled`,
+    `demo: virtual factory running — ${runner.plans.length} Sparkplug B edge nodes and ${jsonClients.size} JSON devices over MQTT, ${adapters.length} OPC UA / Modbus devices read from ${opcua.endpointUrl} and ${modbus.size} Modbus TCP servers`,
   )
   return {
     async stop(): Promise<void> {
@@ -275,7 +323,9 @@ export async function runDemo(deps: DemoDeps, p: Provisioned, seed = 20261125): 
       unsubscribe()
       await runner.stop({ clean: true })
       for (const c of jsonClients.values()) c.end(true)
-      log.debug('demo stopped', { inProcess })
+      for (const a of adapters) await a.stop()
+      for (const m of modbus.values()) await m.stop()
+      await opcua.stop()
     },
   }
 }
