@@ -39,6 +39,7 @@ export const PAGES: readonly PageEntry[] = [
   { path: 'alarm-rules', label: { 'zh-CN': '报警规则', en: 'Alarm rules' }, icon: ControlOutlined, needsTenant: true, load: () => import('./pages/alarms/RuleEditorPage.tsx') },
   { path: 'alarm-kpis', label: { 'zh-CN': '报警绩效', en: 'Alarm KPIs' }, icon: BarChartOutlined, needsTenant: true, load: () => import('./pages/alarms/AlarmKpisPage.tsx') },
   { path: 'work-orders', label: { 'zh-CN': '维修工单', en: 'Work orders' }, icon: ToolOutlined, needsTenant: true, load: () => import('./pages/alarms/WorkOrdersPage.tsx') },
+  { path: 'adapters', label: { 'zh-CN': '协议适配器', en: 'Adapters' }, icon: ApiOutlined, needsTenant: true, load: () => import('./pages/adapters/AdaptersPage.tsx') },
   { path: 'users', label: 'menu.users', icon: TeamOutlined, load: () => import('./features/users/UsersPage.tsx') },
   { path: 'audit', label: 'menu.audit', icon: AuditOutlined, load: () => import('./features/audit/AuditPage.tsx') },
 ]

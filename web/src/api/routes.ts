@@ -49,6 +49,10 @@ export const API_ROUTES = {
   commentWorkOrder: ['POST', '/api/work-orders/{id}/comments'],
   closeWorkOrder: ['POST', '/api/work-orders/{id}/close'],
   reliability: ['GET', '/api/maintenance/reliability'],
+  adapter: ['GET', '/api/devices/{deviceId}/adapter'],
+  putAdapter: ['PUT', '/api/devices/{deviceId}/adapter'],
+  adapterStatus: ['GET', '/api/devices/{deviceId}/adapter/status'],
+  browseOpcua: ['POST', '/api/adapters/opcua/browse'],
 } as const satisfies Record<string, readonly [string, string]>
 
 export type RouteName = keyof typeof API_ROUTES
