@@ -101,6 +101,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     dataDir: config.dataDir,
     sink: pipeline,
     clock,
+    bus,
     log: log.child('adapters'),
   })
   await adapters.start()

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import type { Bus } from '../bus/index.ts'
 import type { Clock, DeviceId, TenantId } from '../core/index.ts'
 import { AdapterErrors } from './adapter-errors.ts'
 import type { AdapterStatus, IngestSink, ProtocolAdapter } from './ingest-sink.ts'
@@ -49,6 +50,8 @@ export interface AdapterManagerDeps {
   readonly sink: IngestSink
   readonly clock: Clock
   readonly log?: { warn(msg: string, extra?: unknown): void }
+  /** when given, a deleted device's adapter is stopped and its configuration removed */
+  readonly bus?: Bus
 }
 
 export interface AdapterManager {
@@ -82,6 +85,7 @@ export function createAdapterManager(deps: AdapterManagerDeps): AdapterManager {
   let db: Database.Database | null = null
   const running = new Map<string, Running>()
   let sampler: NodeJS.Timeout | null = null
+  let unsubscribe: (() => void) | null = null
   const keyOf = (tenant: TenantId, device: DeviceId): string => `${tenant}/${device}`
   const pkiDir = (name: string): string => join(deps.dataDir, 'opcua-pki', name)
 
@@ -161,10 +165,17 @@ export function createAdapterManager(deps: AdapterManagerDeps): AdapterManager {
       }
       sampler = setInterval(sample, 1000)
       sampler.unref()
+      unsubscribe =
+        deps.bus?.subscribe<{ tenant: TenantId; device: DeviceId }>('device.deleted', async ({ data }) => {
+          db?.prepare('DELETE FROM adapters WHERE tenant = ? AND device = ?').run(data.tenant, data.device)
+          await stopOne(keyOf(data.tenant, data.device))
+        }) ?? null
     },
     async stop() {
       if (sampler !== null) clearInterval(sampler)
       sampler = null
+      unsubscribe?.()
+      unsubscribe = null
       await Promise.all([...running.keys()].map((k) => stopOne(k)))
       db?.close()
       db = null
@@ -204,7 +215,9 @@ export function createAdapterManager(deps: AdapterManagerDeps): AdapterManager {
       const now = deps.clock.now()
       const first = r.samples[0]
       const dt = first === undefined ? 0 : (now - first.at) / 1000
-      const rate = (v: number, base: number): number => (dt > 0 ? Math.round(((v - base) / dt) * 10) / 10 : 0)
+      // rates over less than about a second would swing wildly with one poll more or less: report 0 until then
+      const rate = (v: number, base: number): number =>
+        dt >= 0.9 ? Math.round(((v - base) / dt) * 10) / 10 : 0
       return {
         kind: r.kind,
         connected: st.connected,
