@@ -7,7 +7,7 @@ export function Loading(): ReactNode {
   const { t } = useI18n()
   return (
     <div style={{ padding: 48, textAlign: 'center' }} data-state="loading">
-      <Spin tip={t('state.loading')}>
+      <Spin description={t('state.loading')}>
         <div style={{ height: 48 }} />
       </Spin>
     </div>

@@ -156,7 +156,7 @@ function ConnectionPanel({ device }: { device: Device }): ReactNode {
   return (
     <AsyncView state={conn}>
       {(c) => (
-        <Space direction="vertical" style={{ width: '100%' }} data-testid="connection-panel">
+        <Space orientation="vertical" style={{ width: '100%' }} data-testid="connection-panel">
           <Card size="small" title={t('conn.mqtt')}>
             <Descriptions size="small" column={1} bordered>
               <Descriptions.Item label={t('conn.host')}>
@@ -245,7 +245,7 @@ export function ConnectionDrawer({
       destroyOnHidden
     >
       {device ? (
-        <Space direction="vertical" style={{ width: '100%' }} size={16}>
+        <Space orientation="vertical" style={{ width: '100%' }} size={16}>
           <Credentials device={device} />
           <ConnectionPanel device={device} />
         </Space>

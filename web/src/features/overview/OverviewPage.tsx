@@ -105,7 +105,7 @@ export default function OverviewPage(): ReactNode {
   )
 
   return (
-    <Space direction="vertical" size={16} style={{ width: '100%' }} data-testid="overview-page">
+    <Space orientation="vertical" size={16} style={{ width: '100%' }} data-testid="overview-page">
       <AsyncView state={overview}>
         {(o) => (
           <Row gutter={[16, 16]}>

@@ -222,7 +222,7 @@ export default function PointDetailPage(): ReactNode {
   const { latest } = useLive(ids)
   const s = latest.get(id)
   return (
-    <Space direction="vertical" size={16} style={{ width: '100%' }} data-testid="point-page">
+    <Space orientation="vertical" size={16} style={{ width: '100%' }} data-testid="point-page">
       <AsyncView state={point}>
         {(p) => (
           <>
