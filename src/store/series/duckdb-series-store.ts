@@ -17,14 +17,13 @@ import {
 import {
   type PointId,
   QUALITY_BY_CODE,
-  RongheError,
   QUALITY_CODE,
-  type Quality,
+  RongheError,
   type Sample,
   type TenantId,
   type TenantSample,
 } from '../../core/index.ts'
-import { SeriesErrorCodes, SeriesErrors, translateEngineError } from './duckdb-series-errors.ts'
+import { SeriesErrorCodes, SeriesErrors, translateEngineError } from './series-errors.ts'
 import {
   type BucketQuery,
   type BucketRow,
@@ -35,6 +34,7 @@ import {
   type SeriesStats,
   type SeriesStore,
 } from './series-store.ts'
+import { type Row, validatePoint, validateSample, validateSpan, validateTenant } from './series-validation.ts'
 
 /**
  * Storage layout (why it looks like this):
@@ -103,8 +103,6 @@ interface BatchSeries {
   readonly tsList: number[]
   seen: Set<number> | null
 }
-
-type Row = { tenant: string; sample: Sample }
 
 export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): Promise<SeriesStore> {
   if (typeof config.path !== 'string' || config.path === '') {
@@ -796,45 +794,4 @@ function fileSize(path: string): number {
   } catch {
     return 0
   }
-}
-
-function validateTenant(tenant: unknown, index?: number): void {
-  if (typeof tenant !== 'string' || tenant === '') {
-    throw SeriesErrors.invalidSample(
-      'tenant must be a non-empty string',
-      index === undefined ? {} : { index },
-    )
-  }
-}
-
-function validatePoint(point: unknown): void {
-  if (typeof point !== 'string' || point === '') {
-    throw SeriesErrors.invalidQuery('point must be a non-empty string', { point })
-  }
-}
-
-function validateSpan(from: unknown, to: unknown): void {
-  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) {
-    throw SeriesErrors.invalidQuery('from and to must be integer epoch ms', { from, to })
-  }
-}
-
-function validateSample(row: Row, index: number): void {
-  const s = row.sample
-  const bad = (why: string): never => {
-    throw SeriesErrors.invalidSample(`sample ${index}: ${why}`, { index })
-  }
-  if (s === null || typeof s !== 'object') bad('not an object')
-  if (typeof s.point !== 'string' || s.point === '') bad('point must be a non-empty string')
-  if (!Number.isSafeInteger(s.ts)) bad('ts must be an integer epoch ms')
-  if (
-    s.value !== null &&
-    s.value !== undefined &&
-    !(typeof s.value === 'number' && Number.isFinite(s.value))
-  ) {
-    bad('value must be a finite number or null')
-  }
-  if (s.text !== null && s.text !== undefined && typeof s.text !== 'string')
-    bad('text must be a string or null')
-  if (!Object.hasOwn(QUALITY_CODE, s.quality as Quality)) bad('quality must be good, uncertain or bad')
 }

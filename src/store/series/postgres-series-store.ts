@@ -6,13 +6,11 @@ import {
   type PointId,
   QUALITY_BY_CODE,
   QUALITY_CODE,
-  type Quality,
   RongheError,
   type Sample,
   type TenantId,
   type TenantSample,
 } from '../../core/index.ts'
-import { SeriesErrorCodes, SeriesErrors, translateEngineError } from './duckdb-series-errors.ts'
 import {
   bucketsSql,
   COPY_SQL,
@@ -29,6 +27,7 @@ import {
   schemaSql,
   statsSql,
 } from './postgres-series-sql.ts'
+import { SeriesErrorCodes, SeriesErrors, translateEngineError } from './series-errors.ts'
 import {
   type BucketQuery,
   type BucketRow,
@@ -39,6 +38,7 @@ import {
   type SeriesStats,
   type SeriesStore,
 } from './series-store.ts'
+import { type Row, validatePoint, validateSample, validateSpan, validateTenant } from './series-validation.ts'
 
 /**
  * The scale-out series store on PostgreSQL (15+; runs unchanged on a Citus coordinator).
@@ -101,8 +101,6 @@ const LOCK_TENANT = 0x52_4f_4e_03
 /** SQLSTATEs that mean "try the batch again" */
 const RETRYABLE = new Set(['40P01', '40001'])
 const NO_PARTITION = '23514'
-
-type Row = { tenant: string; sample: Sample }
 
 export async function createPostgresSeriesStore(
   config: PostgresSeriesStoreConfig,
@@ -618,49 +616,4 @@ function translatePgError(err: unknown, operation: string): RongheError {
     })
   }
   return translateEngineError(err, operation)
-}
-
-function validateTenant(tenant: unknown, index?: number): void {
-  if (typeof tenant !== 'string' || tenant === '' || tenant.includes('\0')) {
-    throw SeriesErrors.invalidSample(
-      'tenant must be a non-empty string',
-      index === undefined ? {} : { index },
-    )
-  }
-}
-
-function validatePoint(point: unknown): void {
-  if (typeof point !== 'string' || point === '') {
-    throw SeriesErrors.invalidQuery('point must be a non-empty string', { point })
-  }
-}
-
-function validateSpan(from: unknown, to: unknown): void {
-  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) {
-    throw SeriesErrors.invalidQuery('from and to must be integer epoch ms', { from, to })
-  }
-}
-
-function validateSample(row: Row, index: number): void {
-  const x = row.sample
-  const bad = (why: string): never => {
-    throw SeriesErrors.invalidSample(`sample ${index}: ${why}`, { index })
-  }
-  if (x === null || typeof x !== 'object') bad('not an object')
-  // PostgreSQL text cannot hold NUL; refuse it here rather than fail the whole COPY later.
-  if (typeof x.point !== 'string' || x.point === '' || x.point.includes('\0')) {
-    bad('point must be a non-empty string')
-  }
-  if (!Number.isSafeInteger(x.ts)) bad('ts must be an integer epoch ms')
-  if (
-    x.value !== null &&
-    x.value !== undefined &&
-    !(typeof x.value === 'number' && Number.isFinite(x.value))
-  ) {
-    bad('value must be a finite number or null')
-  }
-  if (x.text !== null && x.text !== undefined && (typeof x.text !== 'string' || x.text.includes('\0'))) {
-    bad('text must be a string without NUL characters, or null')
-  }
-  if (!Object.hasOwn(QUALITY_CODE, x.quality as Quality)) bad('quality must be good, uncertain or bad')
 }
