@@ -1,12 +1,12 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, not DOM nodes
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { connect, type MqttClient } from 'mqtt'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { openTestBrowser, type TestBrowser } from '../support/browser.ts'
 import { ADMIN_PASSWORD, eventually, startTestPlatform, type TestPlatform } from '../support/platform.ts'
 import { commandExists, needService } from '../support/services.ts'
 
@@ -33,9 +33,8 @@ function publish(c: MqttClient, topic: string, doc: unknown): Promise<void> {
 
 describe('web console in headless Chromium', { skip }, () => {
   let p: TestPlatform
-  let browser: BrowserContext
   let page: Page
-  let profile: string
+  let testBrowser: TestBrowser | undefined
   let tenant: string
   let tenantName: string
   let device: { id: string; username: string; password: string; token: string }
@@ -108,42 +107,14 @@ describe('web console in headless Chromium', { skip }, () => {
       assert.equal(r.status, 200)
     }
 
-    profile = mkdtempSync(join(tmpdir(), 'ronghe-chromium-'))
-    // a fresh, empty profile every run
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      viewport: { width: 1440, height: 900 },
-      acceptDownloads: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
-    page = browser.pages()[0] ?? (await browser.newPage())
-    page.setDefaultTimeout(15_000)
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`)
-    })
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
-    page.on('requestfailed', (r) =>
-      problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`),
-    )
-    page.on('response', (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`)
-    })
+    testBrowser = await openTestBrowser(problems, { acceptDownloads: true })
+    page = testBrowser.page
   })
 
   after(async () => {
     mqtt?.end(true)
-    await browser?.close()
+    await testBrowser?.close()
     await p?.stop()
-    if (profile) rmSync(profile, { recursive: true, force: true })
   })
 
   const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
