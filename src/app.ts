@@ -130,7 +130,14 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
 
   // rules and alarms keep their own SQLite file beside meta.db (as identifiers do)
   const alarmDb = await openSqliteAlarmStore(join(config.dataDir, 'rules.db'))
-  const rules = createRulesService({ store: alarmDb.store, meta, series, bus, clock, log: log.child('rules') })
+  const rules = createRulesService({
+    store: alarmDb.store,
+    meta,
+    series,
+    bus,
+    clock,
+    log: log.child('rules'),
+  })
   await rules.start()
 
   const invalidate = ({ data }: { data: { tenant: TenantId; device: DeviceId } }): void =>
