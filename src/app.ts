@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { createApiServer } from './api/server.ts'
-import { createMemoryBus } from './bus/memory-bus.ts'
 import { Subjects } from './bus/index.ts'
+import { createMemoryBus } from './bus/memory-bus.ts'
+import { createNatsBus } from './bus/nats-bus.ts'
 import type { RongheConfig } from './config.ts'
 import {
   type Clock,
@@ -15,8 +16,8 @@ import {
 } from './core/index.ts'
 import { type DemoRunner, provisionDemo, runDemo } from './demo.ts'
 import { type IdentifierService, openIdentifierService, parseDelegationList } from './identifiers/index.ts'
-import { createDeviceGateway } from './ingest/device-gateway.ts'
 import { createAdapterManager } from './ingest/adapter-manager.ts'
+import { createDeviceGateway } from './ingest/device-gateway.ts'
 import { createIngestPipeline, type IngestPipeline } from './ingest/ingest-pipeline.ts'
 import { createMqttBroker, type MqttBroker } from './ingest/mqtt/index.ts'
 import { createSparkplugHost } from './ingest/sparkplug/sparkplug-host.ts'
@@ -24,8 +25,10 @@ import { openWriteAheadLog } from './ingest/wal/write-ahead-log.ts'
 import { createRulesService, openSqliteAlarmStore, type RulesService } from './rules/index.ts'
 import { createSecurityService, type SecurityService } from './security/security-service.ts'
 import type { MetaStore } from './store/meta/index.ts'
+import { createPostgresMetaStore } from './store/meta/postgres-meta-store.ts'
 import { createSqliteMetaStore } from './store/meta/sqlite-meta-store.ts'
 import { createDuckdbSeriesStore } from './store/series/duckdb-series-store.ts'
+import { createPostgresSeriesStore } from './store/series/postgres-series-store.ts'
 import type { SeriesStore } from './store/series/series-store.ts'
 import { createLiveValues } from './twin/index.ts'
 import { createRegistryService, type RegistryService } from './twin/registry-service.ts'
@@ -65,27 +68,30 @@ export interface StartOptions {
 export async function startRonghe(config: RongheConfig, options: StartOptions = {}): Promise<RongheApp> {
   const clock = options.clock ?? systemClock
   const log = options.log ?? createLogger(config.log.level)
-  if (config.databaseUrl || config.natsUrl) {
-    throw new Error(
-      'RONGHE_DATABASE_URL / RONGHE_NATS_URL: the scale-out adapters are not part of this build yet; unset them to run embedded',
-    )
-  }
   mkdirSync(config.dataDir, { recursive: true })
-  const isNew = !existsSync(join(config.dataDir, 'meta.db'))
+  // with PostgreSQL the store decides: a new installation is one whose platform admin is created now
+  const isNew = config.databaseUrl !== undefined || !existsSync(join(config.dataDir, 'meta.db'))
 
-  const meta = await createSqliteMetaStore({ path: join(config.dataDir, 'meta.db'), clock })
-  const series = await createDuckdbSeriesStore({
-    path: join(config.dataDir, 'series.duckdb'),
-    onError: (err) => log.child('series').error('background series work failed', { error: err.message }),
-  })
+  // Scale-out shape: metadata and series on PostgreSQL when RONGHE_DATABASE_URL is set.
+  const meta = config.databaseUrl
+    ? await createPostgresMetaStore({ url: config.databaseUrl, clock })
+    : await createSqliteMetaStore({ path: join(config.dataDir, 'meta.db'), clock })
+  const series = config.databaseUrl
+    ? await createPostgresSeriesStore({ url: config.databaseUrl })
+    : await createDuckdbSeriesStore({
+        path: join(config.dataDir, 'series.duckdb'),
+        onError: (err) => log.child('series').error('background series work failed', { error: err.message }),
+      })
   const wal = openWriteAheadLog({
     dir: join(config.dataDir, 'wal'),
     minSyncIntervalMs: config.ingest.groupCommitMs,
   })
-  const bus = createMemoryBus({
-    onError: (err, subject) =>
-      log.child('bus').error(`handler for ${subject} failed`, { error: String(err) }),
-  })
+  const onBusError = (err: unknown, subject: string): void =>
+    log.child('bus').error(`handler for ${subject} failed`, { error: String(err) })
+  // Scale-out shape: NATS JetStream when RONGHE_NATS_URL is set.
+  const bus = config.natsUrl
+    ? await createNatsBus({ url: config.natsUrl, onError: onBusError })
+    : createMemoryBus({ onError: onBusError })
   const pipeline = createIngestPipeline({
     meta,
     series,
