@@ -28,17 +28,23 @@ import {
   statsSql,
 } from './postgres-series-sql.ts'
 import { SeriesErrorCodes, SeriesErrors, translateEngineError } from './series-errors.ts'
-import {
-  type BucketQuery,
-  type BucketRow,
-  type BucketRows,
-  chooseBucketMs,
-  type RangeQuery,
-  type SeriesPoints,
-  type SeriesStats,
-  type SeriesStore,
+import type {
+  BucketQuery,
+  BucketRow,
+  BucketRows,
+  RangeQuery,
+  SeriesPoints,
+  SeriesStats,
+  SeriesStore,
 } from './series-store.ts'
-import { type Row, validatePoint, validateSample, validateSpan, validateTenant } from './series-validation.ts'
+import {
+  type Row,
+  validateBucketQuery,
+  validatePoint,
+  validateSample,
+  validateSpan,
+  validateTenant,
+} from './series-validation.ts'
 
 /**
  * The scale-out series store on PostgreSQL (15+; runs unchanged on a Citus coordinator).
@@ -391,20 +397,7 @@ export async function createPostgresSeriesStore(
     buckets(tenant: TenantId, q: BucketQuery): Promise<BucketRows> {
       return run('buckets', async () => {
         validateTenant(tenant)
-        if (!Array.isArray(q.points)) throw SeriesErrors.invalidQuery('points must be an array')
-        for (const p of q.points) validatePoint(p)
-        validateSpan(q.from, q.to)
-        const target = q.targetPoints ?? 500
-        if (!Number.isSafeInteger(target) || target < 1) {
-          throw SeriesErrors.invalidQuery('targetPoints must be a positive integer', { targetPoints: target })
-        }
-        const bucketMs = q.bucketMs ?? chooseBucketMs(q.from, q.to, target)
-        if (!Number.isSafeInteger(bucketMs) || bucketMs < 1) {
-          throw SeriesErrors.invalidQuery('bucketMs must be a positive integer', { bucketMs })
-        }
-        if ((q.to - q.from) / bucketMs > MAX_RANGE) {
-          throw SeriesErrors.invalidQuery(`more than ${MAX_RANGE} buckets per point`, { bucketMs })
-        }
+        const bucketMs = validateBucketQuery(q, MAX_RANGE)
         const order = new Map<string, number>()
         for (const p of q.points) if (!order.has(p)) order.set(p, order.size)
         if (order.size === 0 || q.from >= q.to) return { bucketMs, rows: [] }

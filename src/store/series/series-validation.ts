@@ -1,5 +1,6 @@
 import { QUALITY_CODE, type Quality, type Sample } from '../../core/index.ts'
 import { SeriesErrors } from './series-errors.ts'
+import { type BucketQuery, chooseBucketMs } from './series-store.ts'
 
 /**
  * Input checks every series-store adapter makes before touching its engine, so that a bad batch is
@@ -51,4 +52,23 @@ export function validateSample(row: Row, index: number): void {
     bad('text must be a string without NUL characters, or null')
   }
   if (!Object.hasOwn(QUALITY_CODE, x.quality as Quality)) bad('quality must be good, uncertain or bad')
+}
+
+/** Checks a bucket query and returns the bucket width it asks for (or the one chosen from targetPoints). */
+export function validateBucketQuery(q: BucketQuery, maxBuckets: number): number {
+  if (!Array.isArray(q.points)) throw SeriesErrors.invalidQuery('points must be an array')
+  for (const p of q.points) validatePoint(p)
+  validateSpan(q.from, q.to)
+  const target = q.targetPoints ?? 500
+  if (!Number.isSafeInteger(target) || target < 1) {
+    throw SeriesErrors.invalidQuery('targetPoints must be a positive integer', { targetPoints: target })
+  }
+  const bucketMs = q.bucketMs ?? chooseBucketMs(q.from, q.to, target)
+  if (!Number.isSafeInteger(bucketMs) || bucketMs < 1) {
+    throw SeriesErrors.invalidQuery('bucketMs must be a positive integer', { bucketMs })
+  }
+  if ((q.to - q.from) / bucketMs > maxBuckets) {
+    throw SeriesErrors.invalidQuery(`more than ${maxBuckets} buckets per point`, { bucketMs })
+  }
+  return bucketMs
 }
