@@ -10,6 +10,7 @@ import { SecurityErrors } from '../security/security-errors.ts'
 import type { ApiDeps } from './context.ts'
 import { registerAdapterRoutes } from './routes/adapter-routes.ts'
 import { registerAdminRoutes } from './routes/admin-routes.ts'
+import { registerAnalyticsRoutes } from './routes/analytics-routes.ts'
 import { registerAssetRoutes } from './routes/asset-routes.ts'
 import { registerAuthRoutes } from './routes/auth-routes.ts'
 import { registerDeviceRoutes } from './routes/device-routes.ts'
@@ -139,6 +140,7 @@ export async function createApiServer(
   registerIdentifierRoutes(app, deps)
   registerRulesRoutes(app, deps)
   registerAdapterRoutes(app, deps)
+  registerAnalyticsRoutes(app, deps)
   return app
 }
 

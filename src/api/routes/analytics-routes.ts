@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify'
+import { CoreErrors, type PointId } from '../../core/index.ts'
+import { createAnalyticsService } from '../../analytics/analytics-service.ts'
+import { type ApiDeps, tenantOf } from '../context.ts'
+
+const DAY = 86_400_000
+
+function window(deps: ApiDeps, q: { from?: number; to?: number }): { from: number; to: number } {
+  const to = q.to ?? deps.clock.now() + 1
+  const from = q.from ?? to - DAY
+  if (from >= to) throw CoreErrors.validation('"from" must be before "to"')
+  if (to - from > 366 * DAY) throw CoreErrors.validation('an analysis may span at most one year')
+  return { from, to }
+}
+
+/** Analytics over stored series. Query parameters only (no `:id`), every answer tenant-scoped. */
+export function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const analytics = createAnalyticsService({ meta: deps.meta, series: deps.series })
+
+  app.get(
+    '/api/analytics/spc',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary:
+          'Control chart (I-MR or X̄-R), limits, Western Electric rule violations and Cp/Cpk/Pp/Ppk of a point',
+        querystring: {
+          type: 'object',
+          required: ['point'],
+          properties: {
+            point: { type: 'string', minLength: 1, maxLength: 64 },
+            from: { type: 'integer', description: 'epoch ms, inclusive; default: to − 1 day' },
+            to: { type: 'integer', description: 'epoch ms, exclusive; default: now' },
+            chart: { type: 'string', enum: ['imr', 'xbar-r'], default: 'imr' },
+            subgroup: { type: 'integer', minimum: 2, maximum: 25, default: 5 },
+            lsl: { type: 'number' },
+            usl: { type: 'number' },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const tenant = tenantOf(req, 'series:read')
+      const q = req.query as {
+        point: string
+        from?: number
+        to?: number
+        chart: 'imr' | 'xbar-r'
+        subgroup: number
+        lsl?: number
+        usl?: number
+      }
+      return analytics.spc(tenant, {
+        point: q.point as PointId,
+        ...window(deps, q),
+        chart: q.chart,
+        subgroup: q.subgroup,
+        lsl: q.lsl,
+        usl: q.usl,
+      })
+    },
+  )
+}

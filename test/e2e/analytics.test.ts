@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { startTestPlatform, type TestPlatform } from '../support/platform.ts'
+
+interface Page<T> {
+  items: T[]
+}
+interface SpcBody {
+  chart: string
+  points: { ts: number; value: number; spread: number | null }[]
+  limits: {
+    center: { center: number; ucl: number; lcl: number }
+    spread: { center: number; ucl: number; lcl: number }
+  }
+  sigmaWithin: number
+  capability: { cp: number | null; cpk: number | null; pp: number | null; ppk: number | null } | null
+  violations: { rule: number; index: number }[]
+  samples: number
+  excluded: number
+}
+
+const close = (actual: number | null | undefined, expected: number, eps = 1e-6): void =>
+  assert.ok(typeof actual === 'number' && Math.abs(actual - expected) < eps, `${actual} is not ${expected}`)
+
+describe('analytics API', () => {
+  let p: TestPlatform
+  let ent: { tenant: string; token: string }
+  let other: { tenant: string; token: string }
+  let pointId = ''
+  const t0 = Date.now() - 30 * 60_000
+
+  before(async () => {
+    p = await startTestPlatform()
+    ent = await p.enterprise('Foshan Diecast')
+    other = await p.enterprise('Elsewhere Ltd')
+    const d = await p.device(ent.token, 'gauge-01', 'http')
+    // 10, 12, 11, 13, 14, 12: hand-checkable I-MR and X̄-R (n = 3) figures
+    const values = [10, 12, 11, 13, 14, 12]
+    const r = await fetch(`${p.baseUrl}/api/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${d.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(values.map((v, i) => ({ key: 'bore', ts: t0 + i * 60_000, value: v }))),
+    })
+    assert.equal(r.status, 200)
+    await p.app.pipeline.drained()
+    const pts = await p.api<Page<{ id: string; key: string }>>('GET', `/api/points?deviceId=${d.id}`, {
+      token: ent.token,
+    })
+    pointId = pts.body.items.find((x) => x.key === 'bore')?.id ?? ''
+    assert.ok(pointId)
+  })
+  after(async () => p.stop())
+
+  it('draws an I-MR chart with limits and capability from the stored samples', async () => {
+    const r = await p.api<SpcBody>(
+      'GET',
+      `/api/analytics/spc?point=${pointId}&from=${t0}&to=${t0 + 3_600_000}&chart=imr&lsl=8&usl=16`,
+      { token: ent.token },
+    )
+    assert.equal(r.status, 200, JSON.stringify(r.body))
+    // mean 72/6 = 12; MRs 2,1,2,1,2 → MR̄ 1.6; σ̂ = 1.6/1.128; UCL = 12 + 2.66·1.6 = 16.256
+    assert.deepEqual(
+      r.body.points.map((x) => x.value),
+      [10, 12, 11, 13, 14, 12],
+    )
+    assert.deepEqual(
+      r.body.points.map((x) => x.spread),
+      [null, 2, 1, 2, 1, 2],
+    )
+    close(r.body.limits.center.center, 12)
+    close(r.body.limits.center.ucl, 12 + 3 * (1.6 / 1.128), 1e-3)
+    close(r.body.limits.spread.center, 1.6)
+    close(r.body.sigmaWithin, 1.6 / 1.128)
+    // Cp = 8 / (6·σ̂); centred so Cpk = Cp. Overall s = √(10/5) = √2
+    close(r.body.capability?.cp, 8 / (6 * (1.6 / 1.128)))
+    close(r.body.capability?.cpk, 8 / (6 * (1.6 / 1.128)))
+    close(r.body.capability?.pp, 8 / (6 * Math.SQRT2))
+    assert.deepEqual(r.body.violations, [])
+    assert.equal(r.body.samples, 6)
+  })
+
+  it('draws an X̄-R chart of consecutive subgroups', async () => {
+    const r = await p.api<SpcBody>(
+      'GET',
+      `/api/analytics/spc?point=${pointId}&from=${t0}&to=${t0 + 3_600_000}&chart=xbar-r&subgroup=3`,
+      { token: ent.token },
+    )
+    assert.equal(r.status, 200, JSON.stringify(r.body))
+    // subgroups [10,12,11] and [13,14,12]: means 11 and 13, ranges 2 and 2; A2(3) = 1.023, D4(3) = 2.574
+    assert.deepEqual(
+      r.body.points.map((x) => [x.ts, x.value, x.spread]),
+      [
+        [t0, 11, 2],
+        [t0 + 180_000, 13, 2],
+      ],
+    )
+    close(r.body.limits.center.center, 12)
+    close(r.body.limits.center.ucl, 12 + 1.023 * 2, 1e-3)
+    close(r.body.limits.spread.ucl, 2.574 * 2, 1e-3)
+    assert.equal(r.body.capability, null)
+  })
+
+  it('answers 404 for another enterprise’s point and 422 for too little data', async () => {
+    const q = `point=${pointId}&from=${t0}&to=${t0 + 3_600_000}`
+    const foreign = await p.api('GET', `/api/analytics/spc?${q}`, { token: other.token })
+    assert.equal(foreign.status, 404)
+    const few = await p.api<{ error: { code: string } }>(
+      'GET',
+      `/api/analytics/spc?point=${pointId}&from=${t0}&to=${t0 + 1}`,
+      { token: ent.token },
+    )
+    assert.equal(few.status, 422)
+    assert.equal(few.body.error.code, 'ANALYTICS_NOT_ENOUGH_DATA')
+  })
+})
