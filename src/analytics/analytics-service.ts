@@ -3,6 +3,20 @@ import type { MetaStore } from '../store/meta/index.ts'
 import type { SeriesStore } from '../store/series/series-store.ts'
 import { AnalyticsErrorCode, analyticsError } from './analytics-errors.ts'
 import {
+  type CounterEvent,
+  type CounterGap,
+  counterDeltas,
+  DEFAULT_INTERVAL_MS,
+  electricityCo2Tonnes,
+  gridEmissionFactor,
+  type GridFactor,
+  type IntervalConsumption,
+  selectTariff,
+  type TouCostResult,
+  toStandardCoal,
+  touCost,
+} from './energy/index.ts'
+import {
   type Capability,
   type ControlLimits,
   capabilityFromIndividuals,
@@ -12,6 +26,7 @@ import {
   type RuleViolation,
   xbarRChart,
 } from './spc/index.ts'
+import { localDate } from './time/zoned-time.ts'
 
 export interface SpcQuery {
   readonly point: PointId
@@ -39,8 +54,45 @@ export interface SpcResult {
   readonly excluded: number
 }
 
+export type EnergyCarrier = 'electricity' | 'natural-gas' | 'water' | 'steam'
+
+/** API carrier → GB/T 2589 coefficient key; the counter is read in the coefficient's physical unit */
+const COAL_CARRIER: Readonly<Record<EnergyCarrier, string>> = {
+  electricity: 'electricity',
+  'natural-gas': 'natural-gas',
+  water: 'water',
+  steam: 'steam-low-pressure',
+}
+
+export interface EnergyQuery {
+  readonly point: PointId
+  readonly from: number
+  readonly to: number
+  readonly carrier: EnergyCarrier
+}
+
+export interface EnergyResult {
+  readonly point: PointId
+  readonly carrier: EnergyCarrier
+  /** the window actually used: [from, to) widened to whole 15-minute intervals */
+  readonly from: number
+  readonly to: number
+  readonly unit: string
+  readonly intervals: readonly IntervalConsumption[]
+  readonly gaps: readonly CounterGap[]
+  readonly events: readonly CounterEvent[]
+  readonly total: number
+  readonly completeness: number
+  readonly standardCoal: { readonly version: string; readonly kgce: number; readonly tce: number }
+  /** electricity only: tCO₂ with the grid factor of the enterprise's region */
+  readonly co2: { readonly tonnes: number; readonly factor: GridFactor } | null
+  /** electricity only: time-of-use cost with the tariff of the enterprise's province */
+  readonly cost: TouCostResult | null
+}
+
 export interface AnalyticsService {
   spc(tenant: TenantId, q: SpcQuery): Promise<SpcResult>
+  energy(tenant: TenantId, q: EnergyQuery): Promise<EnergyResult>
 }
 
 /**
@@ -105,6 +157,50 @@ export function createAnalyticsService(deps: {
         violations: detectRuleViolations(c.means, c.limits.xbar, ruleOptions),
         samples: r.samples.length,
         excluded: r.samples.length - groups.length * n,
+      }
+    },
+
+    async energy(tenant, q) {
+      await deps.meta.getPoint(tenant, q.point)
+      const t = await deps.meta.getTenant(tenant)
+      const step = DEFAULT_INTERVAL_MS
+      const from = Math.floor(q.from / step) * step
+      const to = Math.max(from + step, Math.ceil(q.to / step) * step)
+      // one reading before and after the window lets the first and last intervals be complete
+      const [inside, before, afterW] = await Promise.all([
+        deps.series.range(tenant, { point: q.point, from, to, order: 'asc' }),
+        deps.series.range(tenant, { point: q.point, from: from - step, to: from, order: 'desc', limit: 1 }),
+        deps.series.range(tenant, { point: q.point, from: to, to: to + step, order: 'asc', limit: 1 }),
+      ])
+      const readings = [...before.samples, ...inside.samples, ...afterW.samples]
+      const d = counterDeltas(readings, { from, to, intervalMs: step })
+      const date = localDate(from)
+      const coal = toStandardCoal([{ carrier: COAL_CARRIER[q.carrier], amount: d.total }], { date })
+      const line = coal.lines[0]
+      let co2: EnergyResult['co2'] = null
+      let cost: TouCostResult | null = null
+      if (q.carrier === 'electricity') {
+        const factor = gridEmissionFactor({ regionCode: t.regionCode, asOf: date })
+        co2 = { tonnes: electricityCo2Tonnes(d.total, factor), factor }
+        cost = touCost(
+          d.intervals.map((iv) => ({ start: iv.start, end: iv.end, kWh: iv.delta })),
+          selectTariff(t.regionCode, date),
+        )
+      }
+      return {
+        point: q.point,
+        carrier: q.carrier,
+        from,
+        to,
+        unit: line?.unit ?? '',
+        intervals: d.intervals,
+        gaps: d.gaps,
+        events: d.events,
+        total: d.total,
+        completeness: d.completeness,
+        standardCoal: { version: coal.version, kgce: coal.totalKgce, tce: coal.totalTce },
+        co2,
+        cost,
       }
     },
   }

@@ -112,4 +112,70 @@ describe('analytics API', () => {
     assert.equal(few.status, 422)
     assert.equal(few.body.error.code, 'ANALYTICS_NOT_ENOUGH_DATA')
   })
+
+  it('turns a kWh counter into 15-minute consumption, standard coal, CO₂ and time-of-use cost', async () => {
+    // 2026-11-24 00:00 in Shanghai: Guangdong's valley period (00:00–08:00, 0.247 CNY/kWh)
+    const day = Date.UTC(2026, 10, 23, 16)
+    const d = await p.device(ent.token, 'meter-01', 'http')
+    // readings every 5 min for 30 min, then nothing until 60 min (a gap), then 75 min
+    const readings: [number, number][] = [
+      [0, 1000],
+      [5, 1010],
+      [10, 1020],
+      [15, 1030],
+      [20, 1040],
+      [25, 1050],
+      [30, 1060],
+      [60, 1100],
+      [75, 1130],
+    ]
+    const r = await fetch(`${p.baseUrl}/api/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${d.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(readings.map(([m, v]) => ({ key: 'kwh', ts: day + m * 60_000, value: v }))),
+    })
+    assert.equal(r.status, 200)
+    await p.app.pipeline.drained()
+    const pts = await p.api<Page<{ id: string; key: string }>>('GET', `/api/points?deviceId=${d.id}`, {
+      token: ent.token,
+    })
+    const kwh = pts.body.items.find((x) => x.key === 'kwh')?.id ?? ''
+    const e = await p.api<{
+      intervals: { start: number; delta: number | null; status: string }[]
+      gaps: { from: number; to: number; delta: number | null }[]
+      total: number
+      standardCoal: { kgce: number }
+      co2: { tonnes: number; factor: { value: number } } | null
+      cost: { totalCost: number; totalKWh: number } | null
+    }>('GET', `/api/analytics/energy?point=${kwh}&from=${day}&to=${day + 75 * 60_000}&carrier=electricity`, {
+      token: ent.token,
+    })
+    assert.equal(e.status, 200, JSON.stringify(e.body))
+    // intervals 00–15: 30 kWh, 15–30: 30 kWh, 30–45 and 45–60: the 30→60 gap (40 kWh) is not spread, 60–75: 30 kWh
+    assert.deepEqual(
+      e.body.intervals.map((x) => [x.start - day, x.delta, x.status]),
+      [
+        [0, 30, 'complete'],
+        [15 * 60_000, 30, 'complete'],
+        [30 * 60_000, null, 'missing'],
+        [45 * 60_000, null, 'missing'],
+        [60 * 60_000, 30, 'complete'],
+      ],
+    )
+    assert.deepEqual(
+      e.body.gaps.map((g) => [g.from - day, g.to - day, g.delta]),
+      [[30 * 60_000, 60 * 60_000, 40]],
+    )
+    assert.equal(e.body.total, 90)
+    close(e.body.standardCoal.kgce, 90 * 0.1229)
+    // Guangdong is in the southern grid: 0.4042 kgCO₂/kWh (2023 factors)
+    close(e.body.co2?.factor.value, 0.4042)
+    close(e.body.co2?.tonnes, 0.09 * 0.4042)
+    close(e.body.cost?.totalKWh, 90)
+    close(e.body.cost?.totalCost, 90 * 0.247)
+    const foreign = await p.api('GET', `/api/analytics/energy?point=${kwh}&carrier=electricity`, {
+      token: other.token,
+    })
+    assert.equal(foreign.status, 404)
+  })
 })

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { CoreErrors, type PointId } from '../../core/index.ts'
-import { createAnalyticsService } from '../../analytics/analytics-service.ts'
+import { createAnalyticsService, type EnergyCarrier } from '../../analytics/analytics-service.ts'
 import { type ApiDeps, tenantOf } from '../context.ts'
 
 const DAY = 86_400_000
@@ -58,6 +58,35 @@ export function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDeps): vo
         lsl: q.lsl,
         usl: q.usl,
       })
+    },
+  )
+
+  app.get(
+    '/api/analytics/energy',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary:
+          'Consumption of a meter counter per 15 minutes (gaps, rollovers and resets reported), standard coal, and for electricity CO₂ (grid factor of the enterprise’s region) and time-of-use cost (tariff of its province)',
+        querystring: {
+          type: 'object',
+          required: ['point', 'carrier'],
+          properties: {
+            point: { type: 'string', minLength: 1, maxLength: 64 },
+            from: {
+              type: 'integer',
+              description: 'epoch ms; rounded down to 15 minutes; default: to − 1 day',
+            },
+            to: { type: 'integer', description: 'epoch ms; rounded up to 15 minutes; default: now' },
+            carrier: { type: 'string', enum: ['electricity', 'natural-gas', 'water', 'steam'] },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const tenant = tenantOf(req, 'series:read')
+      const q = req.query as { point: string; from?: number; to?: number; carrier: EnergyCarrier }
+      return analytics.energy(tenant, { point: q.point as PointId, ...window(deps, q), carrier: q.carrier })
     },
   )
 }
