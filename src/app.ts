@@ -23,6 +23,7 @@ import { createMqttBroker, type MqttBroker } from './ingest/mqtt/index.ts'
 import { createSparkplugHost } from './ingest/sparkplug/sparkplug-host.ts'
 import { openWriteAheadLog } from './ingest/wal/write-ahead-log.ts'
 import { createRulesService, openSqliteAlarmStore, type RulesService } from './rules/index.ts'
+import { openPlanningService } from './scheduling/planning-service.ts'
 import { createSecurityService, type SecurityService } from './security/security-service.ts'
 import type { MetaStore } from './store/meta/index.ts'
 import { createPostgresMetaStore } from './store/meta/postgres-meta-store.ts'
@@ -145,6 +146,8 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     log: log.child('rules'),
   })
   await rules.start()
+  // planning (APS) keeps its own SQLite file too
+  const planning = await openPlanningService({ path: join(config.dataDir, 'planning.db'), meta, clock })
 
   const invalidate = ({ data }: { data: { tenant: TenantId; device: DeviceId } }): void =>
     pipeline.invalidate(data.tenant, data.device)
@@ -205,6 +208,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     identifiers,
     rules,
     adapters,
+    planning,
     bodyLimit: config.http.bodyLimit,
     webRoot: existsSync(webRoot) ? webRoot : undefined,
     connectInfo: () => ({
@@ -299,6 +303,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       live.stop()
       await rules.stop()
       await alarmDb.close()
+      await planning.close()
       await wal.close()
       await bus.close()
       await series.close()

@@ -5,6 +5,7 @@ import type { IdentifierService } from '../identifiers/index.ts'
 import type { AdapterManager } from '../ingest/adapter-manager.ts'
 import type { IngestPipeline } from '../ingest/ingest-pipeline.ts'
 import type { RulesService } from '../rules/index.ts'
+import type { PlanningService } from '../scheduling/planning-service.ts'
 import type { MetaStore } from '../store/meta/index.ts'
 import type { SeriesStore } from '../store/series/series-store.ts'
 import type { Actor, Principal, SecurityService } from '../security/security-service.ts'
@@ -34,6 +35,8 @@ export interface ApiDeps {
   readonly rules?: RulesService
   /** OPC UA / Modbus adapters configured through the API; routes are not registered without it */
   readonly adapters?: AdapterManager
+  /** products, orders and schedules (APS); routes are not registered without it */
+  readonly planning?: PlanningService
 }
 
 declare module 'fastify' {

@@ -16,6 +16,7 @@ import { registerAuthRoutes } from './routes/auth-routes.ts'
 import { registerDeviceRoutes } from './routes/device-routes.ts'
 import { registerIdentifierRoutes } from './routes/identifier-routes.ts'
 import { registerLiveRoutes } from './routes/live-routes.ts'
+import { registerPlanningRoutes } from './routes/planning-routes.ts'
 import { registerRulesRoutes } from './routes/rules-routes.ts'
 import { registerSeriesRoutes } from './routes/series-routes.ts'
 
@@ -141,6 +142,7 @@ export async function createApiServer(
   registerRulesRoutes(app, deps)
   registerAdapterRoutes(app, deps)
   registerAnalyticsRoutes(app, deps)
+  if (deps.planning) registerPlanningRoutes(app, deps.planning)
   return app
 }
 

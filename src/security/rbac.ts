@@ -29,6 +29,8 @@ export type Permission =
   | 'alarm:ack'
   | 'workorder:read'
   | 'workorder:write'
+  | 'plan:read'
+  | 'plan:write'
 
 const VIEWER: readonly Permission[] = [
   'tenant:read',
@@ -40,6 +42,7 @@ const VIEWER: readonly Permission[] = [
   'rule:read',
   'alarm:read',
   'workorder:read',
+  'plan:read',
 ]
 // operators handle alarms (acknowledge, shelve) and maintenance work orders
 const OPERATOR: readonly Permission[] = [...VIEWER, 'alarm:ack', 'workorder:write']
@@ -52,6 +55,7 @@ const ENGINEER: readonly Permission[] = [
   'credential:write',
   'identifier:write',
   'rule:write',
+  'plan:write',
 ]
 const ENTERPRISE_ADMIN: readonly Permission[] = [
   ...ENGINEER,

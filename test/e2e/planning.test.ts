@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { startTestPlatform, type TestPlatform } from '../support/platform.ts'
+
+interface GanttOp {
+  orderId: string
+  operation: string
+  equipment: string
+  start: number
+  end: number
+  setupMs: number
+}
+interface Kpis {
+  makespanMs: number
+  totalWeightedTardinessMs: number
+  tardyOrders: number
+  utilisation: { equipment: string; utilisation: number }[]
+}
+interface Plan {
+  id: string
+  startAt: number
+  kpis: Kpis
+  operations: GanttOp[]
+  outages: { equipment: string; from: number; to: number }[]
+}
+interface Proposal {
+  rightShift: { kpis: Kpis; operations: GanttOp[] }
+  reoptimised: { kpis: Kpis; operations: GanttOp[] }
+}
+
+const MIN = 60_000
+
+describe('planning API', () => {
+  let p: TestPlatform
+  let ent: { tenant: string; token: string }
+  let other: { tenant: string; token: string }
+  const m: string[] = []
+  let productId = ''
+  const orderIds: string[] = []
+  let plan: Plan
+  const startAt = Date.UTC(2026, 0, 5, 6, 0)
+
+  before(async () => {
+    p = await startTestPlatform()
+    ent = await p.enterprise('Shunde Machining')
+    other = await p.enterprise('Elsewhere Ltd')
+    for (const name of ['lathe', 'mill', 'grinder']) {
+      const r = await p.api<{ id: string }>('POST', '/api/assets', {
+        token: ent.token,
+        body: { level: 'equipment', name },
+      })
+      assert.equal(r.status, 201, JSON.stringify(r.body))
+      m.push(r.body.id)
+    }
+  })
+  after(async () => p.stop())
+
+  it('stores a product with its routing and orders for it', async () => {
+    // lathe → mill → grinder, 10 / 5 / 5 min per piece
+    const r = await p.api<{ id: string }>('POST', '/api/planning/products', {
+      token: ent.token,
+      body: {
+        name: 'Flange',
+        routing: [
+          { name: 'turn', alternatives: [{ equipment: m[0], durationMs: 10 * MIN }] },
+          { name: 'mill', alternatives: [{ equipment: m[1], durationMs: 5 * MIN }] },
+          { name: 'grind', family: 1, alternatives: [{ equipment: m[2], durationMs: 5 * MIN }] },
+        ],
+      },
+    })
+    assert.equal(r.status, 201, JSON.stringify(r.body))
+    productId = r.body.id
+    for (const q of [1, 2]) {
+      const o = await p.api<{ id: string; quantity: number }>('POST', '/api/planning/orders', {
+        token: ent.token,
+        body: { productId, quantity: q, due: startAt + 8 * 60 * MIN, priority: q },
+      })
+      assert.equal(o.status, 201, JSON.stringify(o.body))
+      orderIds.push(o.body.id)
+    }
+    const list = await p.api<{ items: unknown[] }>('GET', '/api/planning/orders', { token: ent.token })
+    assert.equal(list.body.items.length, 2)
+  })
+
+  it('refuses equipment of another enterprise in a routing', async () => {
+    const r = await p.api<{ error: { code: string } }>('POST', '/api/planning/products', {
+      token: other.token,
+      body: { name: 'X', routing: [{ name: 'a', alternatives: [{ equipment: m[0], durationMs: 1000 }] }] },
+    })
+    assert.equal(r.status, 404)
+    assert.equal(r.body.error.code, 'NOT_FOUND')
+  })
+
+  it('schedules two orders on three machines with a valid plan and KPIs', async () => {
+    const r = await p.api<Plan>('POST', '/api/planning/schedules', {
+      token: ent.token,
+      body: { orderIds, timeLimitMs: 300, objective: 'makespan', startAt },
+    })
+    assert.equal(r.status, 201, JSON.stringify(r.body))
+    plan = r.body
+    assert.equal(plan.operations.length, 6)
+    // flow shop of 1 piece (10/5/5) and 2 pieces (20/10/10): big order first gives lathe 0–20, 20–30,
+    // mill 20–30, 30–35, grinder 30–40, 40–45 = 45 min (small first would give 50)
+    assert.equal(plan.kpis.makespanMs, 45 * MIN)
+    assert.equal(plan.kpis.tardyOrders, 0)
+    const lathe = plan.kpis.utilisation.find((u) => u.equipment === m[0])
+    assert.equal(lathe?.utilisation, 30 / 45)
+    for (const o of plan.operations) assert.ok(o.start >= startAt && o.end <= startAt + 45 * MIN)
+    const got = await p.api<Plan>('GET', `/api/planning/schedules/${plan.id}`, { token: ent.token })
+    assert.deepEqual(got.body, plan)
+  })
+
+  it('proposes repairs that respect a breakdown and stores the accepted one', async () => {
+    const mill = m[1] ?? ''
+    const from = startAt + 12 * MIN
+    const to = startAt + 40 * MIN
+    const r = await p.api<Proposal>('POST', `/api/planning/schedules/${plan.id}/breakdown`, {
+      token: ent.token,
+      body: { equipment: mill, from, to, timeLimitMs: 200 },
+    })
+    assert.equal(r.status, 200, JSON.stringify(r.body))
+    for (const option of [r.body.rightShift, r.body.reoptimised]) {
+      assert.equal(option.operations.length, 6)
+      for (const o of option.operations.filter((x) => x.equipment === mill))
+        assert.ok(o.end <= from || o.start - o.setupMs >= to, `${JSON.stringify(o)} overlaps the outage`)
+      assert.ok(option.kpis.makespanMs > 45 * MIN)
+    }
+    const a = await p.api<Plan>('POST', `/api/planning/schedules/${plan.id}/accept`, {
+      token: ent.token,
+      body: { option: 'reoptimised' },
+    })
+    assert.equal(a.status, 200, JSON.stringify(a.body))
+    assert.deepEqual(a.body.operations, r.body.reoptimised.operations)
+    assert.deepEqual(a.body.outages, [{ equipment: mill, from, to }])
+  })
+
+  it('answers another enterprise NOT_FOUND for every planning id', async () => {
+    const paths: [string, string, unknown?][] = [
+      ['GET', `/api/planning/products/${productId}`],
+      ['GET', `/api/planning/orders/${orderIds[0]}`],
+      ['GET', `/api/planning/schedules/${plan.id}`],
+      ['POST', '/api/planning/orders', { productId, quantity: 1, due: startAt }],
+      ['POST', '/api/planning/schedules', { orderIds }],
+      [
+        'POST',
+        `/api/planning/schedules/${plan.id}/breakdown`,
+        { equipment: m[1], from: startAt, to: startAt + 1 },
+      ],
+      ['POST', `/api/planning/schedules/${plan.id}/accept`, { option: 'rightShift' }],
+    ]
+    for (const [method, path, body] of paths) {
+      const r = await p.api<{ error: { code: string } }>(method, path, { token: other.token, body })
+      assert.equal(r.status, 404, `${method} ${path}`)
+      assert.equal(r.body.error.code, 'NOT_FOUND')
+    }
+    const list = await p.api<{ items: unknown[] }>('GET', '/api/planning/schedules', { token: other.token })
+    assert.deepEqual(list.body.items, [])
+  })
+})
