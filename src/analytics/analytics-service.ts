@@ -1,4 +1,4 @@
-import type { PointId, TenantId } from '../core/index.ts'
+import { type PointId, regionContains, type TenantId } from '../core/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
 import type { SeriesStore } from '../store/series/series-store.ts'
 import { AnalyticsErrorCode, analyticsError } from './analytics-errors.ts'
@@ -9,6 +9,9 @@ import {
   DEFAULT_INTERVAL_MS,
   electricityCo2Tonnes,
   gridEmissionFactor,
+  type KeyUnitStatus,
+  keyEnergyUnitStatus,
+  rankEnterprises,
   type GridFactor,
   type IntervalConsumption,
   selectTariff,
@@ -90,9 +93,48 @@ export interface EnergyResult {
   readonly cost: TouCostResult | null
 }
 
+export interface RegionEnterpriseEnergy {
+  readonly tenant: TenantId
+  readonly name: string
+  readonly regionCode: string
+  readonly rank: number
+  /** kWh from electricity counters (unit kWh) and m³ from gas counters (unit m3 / m³) */
+  readonly electricityKWh: number
+  readonly naturalGasM3: number
+  readonly tce: number
+  readonly co2Tonnes: number
+  /** tce scaled to a year; ≥ 10 000 tce/a makes a key energy-consuming unit (重点用能单位) */
+  readonly annualizedTce: number
+  readonly keyEnergyUnit: KeyUnitStatus
+  /** complete 15-minute intervals ÷ intervals over all its meters (1 when it has none) */
+  readonly completeness: number
+}
+
+export interface RegionEnergyResult {
+  readonly regionCode: string
+  readonly from: number
+  readonly to: number
+  readonly enterprises: readonly RegionEnterpriseEnergy[]
+  readonly totalTce: number
+}
+
 export interface AnalyticsService {
   spc(tenant: TenantId, q: SpcQuery): Promise<SpcResult>
   energy(tenant: TenantId, q: EnergyQuery): Promise<EnergyResult>
+  /** Enterprise-level rollups of the enterprises inside the region of `authority` (its tenant's regionCode). */
+  regionEnergy(
+    authority: TenantId,
+    q: { readonly from: number; readonly to: number },
+  ): Promise<RegionEnergyResult>
+}
+
+const YEAR_MS = 365 * 86_400_000
+
+function meterCarrier(unit: string | null): 'electricity' | 'natural-gas' | null {
+  const u = (unit ?? '').trim().toLowerCase()
+  if (u === 'kwh') return 'electricity'
+  if (u === 'm3' || u === 'm³') return 'natural-gas'
+  return null
 }
 
 /**
@@ -201,6 +243,92 @@ export function createAnalyticsService(deps: {
         standardCoal: { version: coal.version, kgce: coal.totalKgce, tce: coal.totalTce },
         co2,
         cost,
+      }
+    },
+
+    async regionEnergy(authority, q) {
+      const own = await deps.meta.getTenant(authority)
+      const step = DEFAULT_INTERVAL_MS
+      const from = Math.floor(q.from / step) * step
+      const to = Math.max(from + step, Math.ceil(q.to / step) * step)
+      const date = localDate(from)
+      const tenants = []
+      for (let offset = 0; ; offset += 500) {
+        const page = await deps.meta.listTenantsForPlatform({ limit: 500, offset })
+        tenants.push(...page.items)
+        if (page.items.length < 500) break
+      }
+      const inRegion = tenants.filter((t) => t.id !== own.id && regionContains(own.regionCode, t.regionCode))
+      const rows: Omit<RegionEnterpriseEnergy, 'rank'>[] = []
+      for (const t of inRegion) {
+        let kWh = 0
+        let m3 = 0
+        let complete = 0
+        let intervals = 0
+        for (let offset = 0; ; offset += 500) {
+          const page = await deps.meta.listPoints(t.id, { limit: 500, offset })
+          for (const point of page.items) {
+            const carrier = meterCarrier(point.unit)
+            if (!carrier) continue
+            const r = await deps.series.range(t.id, {
+              point: point.id,
+              from: from - step,
+              to: to + step,
+              order: 'asc',
+            })
+            const d = counterDeltas(r.samples, { from, to, intervalMs: step })
+            if (carrier === 'electricity') kWh += d.total
+            else m3 += d.total
+            complete += d.completeness * d.intervals.length
+            intervals += d.intervals.length
+          }
+          if (page.items.length < 500) break
+        }
+        const coal = toStandardCoal(
+          [
+            { carrier: 'electricity', amount: kWh },
+            { carrier: 'natural-gas', amount: m3 },
+          ],
+          { date },
+        )
+        const co2 =
+          kWh > 0
+            ? electricityCo2Tonnes(kWh, gridEmissionFactor({ regionCode: t.regionCode, asOf: date }))
+            : 0
+        const annualizedTce = (coal.totalTce * YEAR_MS) / (to - from)
+        rows.push({
+          tenant: t.id,
+          name: t.name,
+          regionCode: t.regionCode,
+          electricityKWh: kWh,
+          naturalGasM3: m3,
+          tce: coal.totalTce,
+          co2Tonnes: co2,
+          annualizedTce,
+          keyEnergyUnit: keyEnergyUnitStatus(annualizedTce),
+          completeness: intervals === 0 ? 1 : complete / intervals,
+        })
+      }
+      const ranks = new Map(
+        rankEnterprises(
+          rows.map((r) => ({
+            enterpriseId: r.tenant,
+            regionCode: r.regionCode,
+            period: 'window',
+            tce: r.tce,
+          })),
+          { period: 'window' },
+        ).map((x) => [x.enterpriseId, x.rank]),
+      )
+      const enterprises = rows
+        .map((r) => ({ ...r, rank: ranks.get(r.tenant) ?? rows.length }))
+        .sort((a, b) => a.rank - b.rank)
+      return {
+        regionCode: own.regionCode,
+        from,
+        to,
+        enterprises,
+        totalTce: rows.reduce((a, r) => a + r.tce, 0),
       }
     },
   }

@@ -26,7 +26,7 @@ export const errorBody = {
 
 export const roleEnum = {
   type: 'string',
-  enum: ['platform_admin', 'enterprise_admin', 'engineer', 'operator', 'viewer'],
+  enum: ['platform_admin', 'enterprise_admin', 'engineer', 'operator', 'viewer', 'regional_authority'],
 } as const
 export const levelEnum = { type: 'string', enum: ['site', 'area', 'line', 'cell', 'equipment'] } as const
 export const dataTypeEnum = {

@@ -1,7 +1,15 @@
 import type { AssetId, DataType, DeviceId, PointId, PointKind, TenantId, UserId } from './index.ts'
 
 /** Roles, from most to least powerful within a tenant. The platform admin stands outside every tenant. */
-export const ROLES = ['platform_admin', 'enterprise_admin', 'engineer', 'operator', 'viewer'] as const
+export const ROLES = [
+  'platform_admin',
+  'enterprise_admin',
+  'engineer',
+  'operator',
+  'viewer',
+  // a government energy authority: its user belongs to an authority tenant whose regionCode is its jurisdiction
+  'regional_authority',
+] as const
 export type Role = (typeof ROLES)[number]
 
 /** A tenant is an enterprise (企业). */

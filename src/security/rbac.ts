@@ -73,6 +73,15 @@ const GRANTS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   engineer: new Set(ENGINEER),
   enterprise_admin: new Set(ENTERPRISE_ADMIN),
   platform_admin: new Set(PLATFORM_ADMIN),
+  // reads only its own (authority) tenant, which holds no plant data; enterprises' figures reach it
+  // solely as rollups through /api/region/*, so their raw series and assets stay 404 to it
+  regional_authority: new Set<Permission>([
+    'tenant:read',
+    'asset:read',
+    'device:read',
+    'point:read',
+    'series:read',
+  ]),
 }
 
 export function can(role: Role, permission: Permission): boolean {
@@ -90,9 +99,14 @@ const RANK: Readonly<Record<Role, number>> = {
   engineer: 2,
   enterprise_admin: 3,
   platform_admin: 4,
+  regional_authority: 4,
 }
 
 /** A user may hand out only roles at or below their own, and only a platform admin makes platform admins. */
 export function mayGrant(granter: Role, role: Role): boolean {
-  return RANK[role] <= RANK[granter] && (role !== 'platform_admin' || granter === 'platform_admin')
+  return (
+    RANK[role] <= RANK[granter] &&
+    // an enterprise admin must not mint a user that sees its neighbours' rollups
+    ((role !== 'platform_admin' && role !== 'regional_authority') || granter === 'platform_admin')
+  )
 }

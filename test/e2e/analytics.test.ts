@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { startTestPlatform, type TestPlatform, testUscc } from '../support/platform.ts'
 
 interface Page<T> {
   items: T[]
@@ -177,5 +177,117 @@ describe('analytics API', () => {
       token: other.token,
     })
     assert.equal(foreign.status, 404)
+  })
+
+  it('shows a city authority the rollups of its enterprises only, and 404 for their raw data', async () => {
+    const day = Date.UTC(2026, 10, 23, 16)
+    // one hour of a kWh counter per enterprise: 4 complete 15-minute intervals
+    async function meter(
+      e: { token: string },
+      key: string,
+      kWhPerHour: number,
+    ): Promise<{ point: string; asset: string }> {
+      const d = await p.device(e.token, key, 'http')
+      const r = await fetch(`${p.baseUrl}/api/ingest`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${d.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(
+          [0, 15, 30, 45, 60].map((m) => ({
+            key: 'kwh',
+            ts: day + m * 60_000,
+            value: 5000 + (kWhPerHour * m) / 60,
+          })),
+        ),
+      })
+      assert.equal(r.status, 200)
+      await p.app.pipeline.drained()
+      const pts = await p.api<Page<{ id: string; key: string }>>('GET', `/api/points?deviceId=${d.id}`, {
+        token: e.token,
+      })
+      const point = pts.body.items.find((x) => x.key === 'kwh')?.id ?? ''
+      const u = await p.api('PATCH', `/api/points/${point}`, { token: e.token, body: { unit: 'kWh' } })
+      assert.equal(u.status, 200, JSON.stringify(u.body))
+      const a = await p.api<{ id: string }>('POST', '/api/assets', {
+        token: e.token,
+        body: { name: 'Plant', level: 'site' },
+      })
+      assert.equal(a.status, 201, JSON.stringify(a.body))
+      return { point, asset: a.body.id }
+    }
+    const chancheng = await p.enterprise('Chancheng Ceramics', '440604')
+    const nanhai = await p.enterprise('Nanhai Aluminium', '440605')
+    const guangzhou = await p.enterprise('Guangzhou Motors', '440106')
+    const big = await meter(nanhai, 'main-meter', 1000)
+    await meter(chancheng, 'main-meter', 400)
+    await meter(guangzhou, 'main-meter', 9000)
+
+    const t = await p.api<{ id: string }>('POST', '/api/tenants', {
+      token: p.adminToken,
+      body: {
+        name: 'Foshan Energy Bureau',
+        uscc: testUscc('440600'),
+        industryCode: 'S',
+        regionCode: '440600',
+      },
+    })
+    assert.equal(t.status, 201, JSON.stringify(t.body))
+    const u = await p.api('POST', '/api/users', {
+      token: p.adminToken,
+      tenant: t.body.id,
+      body: { username: 'foshan-bureau', role: 'regional_authority', password: 'Authority-Pass-1' },
+    })
+    assert.equal(u.status, 201, JSON.stringify(u.body))
+    const login = await p.api<{ token: string }>('POST', '/api/auth/login', {
+      body: { username: 'foshan-bureau', password: 'Authority-Pass-1' },
+    })
+    const bureau = login.body.token
+
+    const r = await p.api<{
+      regionCode: string
+      enterprises: {
+        tenant: string
+        rank: number
+        electricityKWh: number
+        tce: number
+        keyEnergyUnit: string
+        completeness: number
+      }[]
+    }>('GET', `/api/region/energy?from=${day}&to=${day + 3_600_000}`, { token: bureau })
+    assert.equal(r.status, 200, JSON.stringify(r.body))
+    assert.equal(r.body.regionCode, '440600')
+    // Foshan's metered enterprises only (the enterprises of the earlier tests, also in 440600, have no
+    // kWh-unit meter and count 0); Guangzhou's 9000 kWh never appears
+    const mine = r.body.enterprises.filter((e) => e.electricityKWh > 0)
+    assert.deepEqual(
+      mine.map((e) => [e.tenant, e.rank, e.electricityKWh]),
+      [
+        [nanhai.tenant, 1, 1000],
+        [chancheng.tenant, 2, 400],
+      ],
+    )
+    close(mine[0]?.tce, (1000 * 0.1229) / 1000)
+    // 0.1229 tce/h × 8760 h ≈ 1077 tce/a: below the 5 000 tce/a designation band
+    assert.equal(mine[0]?.keyEnergyUnit, 'none')
+    assert.ok(!r.body.enterprises.some((e) => e.tenant === guangzhou.tenant))
+
+    // raw series and assets of an enterprise in its region: 404, not a rollup
+    const raw = await p.api('GET', `/api/points/${big.point}/series?from=${day}&to=${day + 3_600_000}`, {
+      token: bureau,
+    })
+    assert.equal(raw.status, 404)
+    const asset = await p.api('GET', `/api/assets/${big.asset}`, { token: bureau })
+    assert.equal(asset.status, 404)
+    const energy = await p.api('GET', `/api/analytics/energy?point=${big.point}&carrier=electricity`, {
+      token: bureau,
+    })
+    assert.equal(energy.status, 404)
+    // an enterprise admin may not make such a user, and an enterprise user may not call the rollup
+    const mint = await p.api('POST', '/api/users', {
+      token: nanhai.token,
+      body: { username: 'sneaky', role: 'regional_authority', password: 'Sneaky-Pass-12' },
+    })
+    assert.equal(mint.status, 403)
+    const denied = await p.api('GET', '/api/region/energy', { token: nanhai.token })
+    assert.equal(denied.status, 403)
   })
 })

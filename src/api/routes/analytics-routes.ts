@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { CoreErrors, type PointId } from '../../core/index.ts'
 import { createAnalyticsService, type EnergyCarrier } from '../../analytics/analytics-service.ts'
-import { type ApiDeps, tenantOf } from '../context.ts'
+import { type ApiDeps, principalOf, tenantOf } from '../context.ts'
 
 const DAY = 86_400_000
 
@@ -87,6 +87,29 @@ export function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDeps): vo
       const tenant = tenantOf(req, 'series:read')
       const q = req.query as { point: string; from?: number; to?: number; carrier: EnergyCarrier }
       return analytics.energy(tenant, { point: q.point as PointId, ...window(deps, q), carrier: q.carrier })
+    },
+  )
+
+  app.get(
+    '/api/region/energy',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary:
+          'For a regional authority: energy rollups (kWh, m³, tce, CO₂, key-energy-unit flag, ranking) of the enterprises in its region',
+        querystring: {
+          type: 'object',
+          properties: { from: { type: 'integer' }, to: { type: 'integer' } },
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req)
+      // rollups only: the authority's own tenant names its jurisdiction (regionCode)
+      if (p.role !== 'regional_authority' || !p.tenant) {
+        throw CoreErrors.forbidden('only a regional authority sees regional rollups')
+      }
+      return analytics.regionEnergy(p.tenant, window(deps, req.query as { from?: number; to?: number }))
     },
   )
 }
