@@ -134,6 +134,28 @@ describe('planning API', () => {
     assert.deepEqual(a.body.outages, [{ equipment: mill, from, to }])
   })
 
+  it('lets a viewer read plans but not write them', async () => {
+    const k = await p.api<{ key: string }>('POST', '/api/api-keys', {
+      token: ent.token,
+      body: { name: 'planning viewer', role: 'viewer' },
+    })
+    assert.equal(k.status, 201, JSON.stringify(k.body))
+    const list = await p.api<{ items: { id: string }[] }>('GET', '/api/planning/schedules', {
+      token: k.body.key,
+    })
+    assert.equal(list.status, 200)
+    assert.deepEqual(
+      list.body.items.map((x) => x.id),
+      [plan.id],
+    )
+    const w = await p.api<{ error: { code: string } }>('POST', '/api/planning/orders', {
+      token: k.body.key,
+      body: { productId, quantity: 1, due: startAt },
+    })
+    assert.equal(w.status, 403)
+    assert.equal(w.body.error.code, 'AUTH_FORBIDDEN')
+  })
+
   it('answers another enterprise NOT_FOUND for every planning id', async () => {
     const paths: [string, string, unknown?][] = [
       ['GET', `/api/planning/products/${productId}`],
