@@ -40,6 +40,10 @@ export interface GanttOperation {
   readonly end: number
   readonly setupMs: number
 }
+export interface EquipmentCalendar {
+  readonly windows?: readonly { readonly from: number; readonly to: number }[]
+  readonly outages?: readonly { readonly from: number; readonly to: number }[]
+}
 export interface PlanKpis {
   readonly makespanMs: number
   readonly totalWeightedTardinessMs: number
@@ -77,7 +81,14 @@ export interface PlanningService {
   getOrder(tenant: TenantId, id: string): Promise<ProductionOrder>
   createSchedule(
     tenant: TenantId,
-    r: { orderIds: readonly string[]; timeLimitMs?: number; objective?: Objective; startAt?: number },
+    r: {
+      orderIds: readonly string[]
+      timeLimitMs?: number
+      objective?: Objective
+      startAt?: number
+      /** per equipment id: shifts (`windows`) and planned outages, epoch ms */
+      calendars?: Readonly<Record<string, EquipmentCalendar>>
+    },
   ): Promise<PlannedSchedule>
   listSchedules(tenant: TenantId): Promise<readonly PlannedSchedule[]>
   getSchedule(tenant: TenantId, id: string): Promise<PlannedSchedule>
@@ -315,7 +326,23 @@ export async function openPlanningService(deps: {
       )
       // equipment deleted since the routing was written cannot be planned on
       for (const m of machines) await deps.meta.getAsset(tenant, m as never)
-      const model: ShopModel = { machines: [...machines].sort().map((id) => ({ id })), jobs }
+      for (const id of Object.keys(r.calendars ?? {}))
+        if (!machines.has(id)) throw CoreErrors.validation(`equipment ${id} has no operation in these orders`)
+      const rel = (xs?: readonly { from: number; to: number }[]) =>
+        xs?.map((x) => ({ start: x.from - startAt, end: x.to - startAt }))
+      const model: ShopModel = {
+        machines: [...machines].sort().map((id) => {
+          const c = r.calendars?.[id]
+          if (!c) return { id }
+          const windows = rel(c.windows)
+          const outages = rel(c.outages)
+          return {
+            id,
+            calendar: { ...(windows ? { windows } : {}), ...(outages ? { outages } : {}) },
+          }
+        }),
+        jobs,
+      }
       const objective = r.objective ?? 'makespan'
       const result = await solve(model, { objective, timeLimitMs: r.timeLimitMs ?? 2000 })
       const kpis = checked(model, result.schedule)

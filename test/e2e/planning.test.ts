@@ -38,6 +38,7 @@ describe('planning API', () => {
   let productId = ''
   const orderIds: string[] = []
   let plan: Plan
+  let calendarPlanId = ''
   const startAt = Date.UTC(2026, 0, 5, 6, 0)
 
   before(async () => {
@@ -110,6 +111,25 @@ describe('planning API', () => {
     assert.deepEqual(got.body, plan)
   })
 
+  it('plans around a planned outage given in the machine calendars', async () => {
+    // lathe down for the first 30 min: big order first, lathe 30–50, 50–60, mill 50–60, 60–65,
+    // grinder 60–70, 70–75 = 75 min (small first would give 80)
+    const r = await p.api<Plan>('POST', '/api/planning/schedules', {
+      token: ent.token,
+      body: {
+        orderIds,
+        timeLimitMs: 300,
+        startAt,
+        calendars: { [m[0] ?? '']: { outages: [{ from: startAt, to: startAt + 30 * MIN }] } },
+      },
+    })
+    assert.equal(r.status, 201, JSON.stringify(r.body))
+    assert.equal(r.body.kpis.makespanMs, 75 * MIN)
+    calendarPlanId = r.body.id
+    for (const o of r.body.operations.filter((x) => x.equipment === m[0]))
+      assert.ok(o.start >= startAt + 30 * MIN)
+  })
+
   it('proposes repairs that respect a breakdown and stores the accepted one', async () => {
     const mill = m[1] ?? ''
     const from = startAt + 12 * MIN
@@ -146,7 +166,7 @@ describe('planning API', () => {
     assert.equal(list.status, 200)
     assert.deepEqual(
       list.body.items.map((x) => x.id),
-      [plan.id],
+      [plan.id, calendarPlanId].sort(),
     )
     const w = await p.api<{ error: { code: string } }>('POST', '/api/planning/orders', {
       token: k.body.key,

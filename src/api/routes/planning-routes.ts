@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { Objective } from '../../scheduling/model.ts'
-import type { PlanningService, RoutingOperation } from '../../scheduling/planning-service.ts'
+import type {
+  EquipmentCalendar,
+  PlanningService,
+  RoutingOperation,
+} from '../../scheduling/planning-service.ts'
 import { tenantOf } from '../context.ts'
 
 const idParam = (name: string) => ({
@@ -9,6 +13,16 @@ const idParam = (name: string) => ({
   properties: { [name]: { type: 'string', minLength: 1, maxLength: 64 } },
 })
 const tags = ['planning']
+const intervals = {
+  type: 'array',
+  maxItems: 1000,
+  items: {
+    type: 'object',
+    required: ['from', 'to'],
+    additionalProperties: false,
+    properties: { from: { type: 'integer' }, to: { type: 'integer' } },
+  },
+}
 
 /** Advanced planning and scheduling: products with routings, production orders, schedules, breakdowns. */
 export function registerPlanningRoutes(app: FastifyInstance, planning: PlanningService): void {
@@ -129,6 +143,16 @@ export function registerPlanningRoutes(app: FastifyInstance, planning: PlanningS
             timeLimitMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 2000 },
             objective: { type: 'string', enum: ['makespan', 'weighted-tardiness'], default: 'makespan' },
             startAt: { type: 'integer', description: 'epoch ms the plan starts at; default now' },
+            calendars: {
+              type: 'object',
+              description: 'per equipment id: shifts (windows) and planned outages, epoch ms',
+              maxProperties: 500,
+              additionalProperties: {
+                type: 'object',
+                additionalProperties: false,
+                properties: { windows: intervals, outages: intervals },
+              },
+            },
           },
         },
       },
@@ -140,6 +164,7 @@ export function registerPlanningRoutes(app: FastifyInstance, planning: PlanningS
         timeLimitMs: number
         objective: Objective
         startAt?: number
+        calendars?: Record<string, EquipmentCalendar>
       }
       return reply.code(201).send(await planning.createSchedule(tenant, body))
     },
