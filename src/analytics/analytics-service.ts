@@ -1,4 +1,4 @@
-import { type PointId, regionContains, type TenantId } from '../core/index.ts'
+import { type AssetId, type PointId, regionContains, type Sample, type TenantId } from '../core/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
 import type { SeriesStore } from '../store/series/series-store.ts'
 import { AnalyticsErrorCode, analyticsError } from './analytics-errors.ts'
@@ -29,6 +29,22 @@ import {
   type RuleViolation,
   xbarRChart,
 } from './spc/index.ts'
+import {
+  computeOee,
+  lossPareto,
+  MACHINE_STATES,
+  type MachineState,
+  type OeeElements,
+  type OeeKpis,
+  type OeeShiftRow,
+  oeeKpis,
+  type ParetoRow,
+  type PartCount,
+  type ShiftCalendar,
+  type StateSample,
+  samplesToIntervals,
+  sumElements,
+} from './oee/index.ts'
 import { localDate } from './time/zoned-time.ts'
 
 export interface SpcQuery {
@@ -118,9 +134,51 @@ export interface RegionEnergyResult {
   readonly totalTce: number
 }
 
+export interface OeeQuery {
+  /** an asset of the tenant; its points keyed `state` (text machine states), `good` and `scrap` (part counters) */
+  readonly equipment: AssetId
+  readonly from: number
+  readonly to: number
+  /** planned runtime per part (PRI), ms */
+  readonly idealCycleMs: number
+  /** a state sample holds at most this long before the time counts as no data */
+  readonly maxHoldMs: number
+}
+
+export interface OeeReport {
+  readonly equipment: AssetId
+  readonly from: number
+  readonly to: number
+  readonly elements: OeeElements
+  readonly kpis: OeeKpis
+  readonly rows: readonly OeeShiftRow[]
+  readonly pareto: readonly ParetoRow[]
+  /** state samples whose text is not a machine state (running, idle, setup, down, planned-stop) */
+  readonly unknownStates: number
+}
+
+/** Without a shift calendar every day is one planned 24-hour shift (Asia/Shanghai production days). */
+const ROUND_THE_CLOCK: ShiftCalendar = {
+  shifts: [{ name: 'day', weekdays: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '00:00' }],
+}
+
+/** Increases of a cumulative counter, each at the later reading; a drop is a reset counted from 0. */
+function counterIncrements(samples: readonly Sample[]): { ts: number; n: number }[] {
+  const good = samples.filter((x) => x.quality !== 'bad' && typeof x.value === 'number')
+  const out: { ts: number; n: number }[] = []
+  for (let i = 1; i < good.length; i++) {
+    const prev = good[i - 1]?.value as number
+    const cur = good[i]?.value as number
+    const n = cur >= prev ? cur - prev : cur
+    if (n > 0) out.push({ ts: good[i]?.ts as number, n })
+  }
+  return out
+}
+
 export interface AnalyticsService {
   spc(tenant: TenantId, q: SpcQuery): Promise<SpcResult>
   energy(tenant: TenantId, q: EnergyQuery): Promise<EnergyResult>
+  oee(tenant: TenantId, q: OeeQuery): Promise<OeeReport>
   /** Enterprise-level rollups of the enterprises inside the region of `authority` (its tenant's regionCode). */
   regionEnergy(
     authority: TenantId,
@@ -329,6 +387,68 @@ export function createAnalyticsService(deps: {
         to,
         enterprises,
         totalTce: rows.reduce((a, r) => a + r.tce, 0),
+      }
+    },
+
+    async oee(tenant, q) {
+      await deps.meta.getAsset(tenant, q.equipment)
+      const points = (await deps.meta.listPoints(tenant, { assetId: q.equipment, limit: 500 })).items
+      const read = async (key: string): Promise<readonly Sample[]> => {
+        const point = points.find((x) => x.key === key)
+        if (!point) return []
+        // counters need the reading before the window; states the one that holds into it
+        const r = await deps.series.range(tenant, {
+          point: point.id,
+          from: q.from - q.maxHoldMs,
+          to: q.to,
+          order: 'asc',
+        })
+        return r.samples
+      }
+      const [stateSamples, goodSamples, scrapSamples] = await Promise.all([
+        read('state'),
+        read('good'),
+        read('scrap'),
+      ])
+      const known = new Set<string>(MACHINE_STATES)
+      const states: StateSample[] = []
+      let unknownStates = 0
+      for (const x of stateSamples) {
+        if (x.quality === 'bad') continue
+        if (typeof x.text === 'string' && known.has(x.text))
+          states.push({ ts: x.ts, state: x.text as MachineState })
+        else unknownStates++
+      }
+      const equipment = q.equipment as string
+      const counts: PartCount[] = [
+        ...counterIncrements(goodSamples).map((c) => ({ equipment, ts: c.ts, item: 'part', good: c.n })),
+        ...counterIncrements(scrapSamples).map((c) => ({
+          equipment,
+          ts: c.ts,
+          item: 'part',
+          good: 0,
+          scrap: c.n,
+        })),
+      ].filter((c) => c.ts >= q.from && c.ts < q.to)
+      const result = computeOee({
+        equipment: [equipment],
+        from: q.from,
+        to: q.to,
+        calendar: ROUND_THE_CLOCK,
+        intervals: samplesToIntervals(equipment, states, { maxHoldMs: q.maxHoldMs }),
+        counts,
+        plannedRuntime: { part: q.idealCycleMs },
+      })
+      const elements = sumElements(result.rows.map((r) => r.elements))
+      return {
+        equipment: q.equipment,
+        from: q.from,
+        to: q.to,
+        elements,
+        kpis: oeeKpis(elements),
+        rows: result.rows,
+        pareto: lossPareto(result.losses),
+        unknownStates,
       }
     },
   }

@@ -290,4 +290,72 @@ describe('analytics API', () => {
     const denied = await p.api('GET', '/api/region/energy', { token: nanhai.token })
     assert.equal(denied.status, 403)
   })
+
+  it('computes OEE of an asset from its state and part-counter points', async () => {
+    const day = Date.UTC(2026, 10, 23, 16)
+    const at = (m: number): number => day + m * 60_000
+    const d = await p.device(ent.token, 'press-07', 'http')
+    // a state every 5 minutes: running 0–40, down 40–50, running 50–60 (the last sample holds 5 min)
+    const states = [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55].map((m) => ({
+      key: 'state',
+      ts: at(m),
+      value: m === 40 || m === 45 ? 'down' : 'running',
+    }))
+    // good 100 → 160 → 220 (120 parts), scrap 5 → 11 (6 parts)
+    const counters = [
+      { key: 'good', ts: at(0), value: 100 },
+      { key: 'good', ts: at(30), value: 160 },
+      { key: 'good', ts: at(59), value: 220 },
+      { key: 'scrap', ts: at(0), value: 5 },
+      { key: 'scrap', ts: at(59), value: 11 },
+    ]
+    const r = await fetch(`${p.baseUrl}/api/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${d.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify([...states, ...counters]),
+    })
+    assert.equal(r.status, 200, await r.text())
+    await p.app.pipeline.drained()
+    const a = await p.api<{ id: string }>('POST', '/api/assets', {
+      token: ent.token,
+      body: { name: 'Press 7', level: 'site' },
+    })
+    assert.equal(a.status, 201, JSON.stringify(a.body))
+    const pts = await p.api<Page<{ id: string; key: string }>>('GET', `/api/points?deviceId=${d.id}`, {
+      token: ent.token,
+    })
+    for (const pt of pts.body.items) {
+      const u = await p.api('PATCH', `/api/points/${pt.id}`, {
+        token: ent.token,
+        body: { assetId: a.body.id },
+      })
+      assert.equal(u.status, 200, JSON.stringify(u.body))
+    }
+    const o = await p.api<{
+      elements: { pot: number; apt: number; adet: number; pq: number; gq: number }
+      kpis: { availability: number; effectiveness: number; qualityRate: number; oee: number }
+      pareto: { state: string; duration: number; events: number }[]
+    }>('GET', `/api/analytics/oee?equipment=${a.body.id}&from=${at(0)}&to=${at(60)}&idealCycleMs=20000`, {
+      token: ent.token,
+    })
+    assert.equal(o.status, 200, JSON.stringify(o.body))
+    assert.equal(o.body.elements.pot, 3_600_000)
+    assert.equal(o.body.elements.apt, 50 * 60_000)
+    assert.equal(o.body.elements.adet, 10 * 60_000)
+    assert.equal(o.body.elements.pq, 126)
+    assert.equal(o.body.elements.gq, 120)
+    // A = 50/60; P = 126 × 20 s / 50 min = 0.84; Q = 120/126; OEE = 2/3
+    close(o.body.kpis.availability, 50 / 60)
+    close(o.body.kpis.effectiveness, 0.84)
+    close(o.body.kpis.qualityRate, 120 / 126)
+    close(o.body.kpis.oee, 2 / 3)
+    assert.deepEqual(
+      o.body.pareto.map((x) => [x.state, x.duration, x.events]),
+      [['down', 10 * 60_000, 1]],
+    )
+    const foreign = await p.api('GET', `/api/analytics/oee?equipment=${a.body.id}&idealCycleMs=20000`, {
+      token: other.token,
+    })
+    assert.equal(foreign.status, 404)
+  })
 })

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { CoreErrors, type PointId } from '../../core/index.ts'
+import { type AssetId, CoreErrors, type PointId } from '../../core/index.ts'
 import { createAnalyticsService, type EnergyCarrier } from '../../analytics/analytics-service.ts'
 import { type ApiDeps, principalOf, tenantOf } from '../context.ts'
 
@@ -110,6 +110,48 @@ export function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDeps): vo
         throw CoreErrors.forbidden('only a regional authority sees regional rollups')
       }
       return analytics.regionEnergy(p.tenant, window(deps, req.query as { from?: number; to?: number }))
+    },
+  )
+
+  app.get(
+    '/api/analytics/oee',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary:
+          'ISO 22400 OEE of an asset from its points `state` (running, idle, setup, down, planned-stop) and part counters `good` / `scrap`, one 24-hour shift a day',
+        querystring: {
+          type: 'object',
+          required: ['equipment', 'idealCycleMs'],
+          properties: {
+            equipment: { type: 'string', minLength: 1, maxLength: 64 },
+            from: { type: 'integer' },
+            to: { type: 'integer' },
+            idealCycleMs: {
+              type: 'number',
+              exclusiveMinimum: 0,
+              description: 'planned runtime per part (PRI), ms',
+            },
+            maxHoldMs: { type: 'integer', minimum: 1000, maximum: 86_400_000, default: 300_000 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const tenant = tenantOf(req, 'series:read')
+      const q = req.query as {
+        equipment: string
+        from?: number
+        to?: number
+        idealCycleMs: number
+        maxHoldMs: number
+      }
+      return analytics.oee(tenant, {
+        equipment: q.equipment as AssetId,
+        ...window(deps, q),
+        idealCycleMs: q.idealCycleMs,
+        maxHoldMs: q.maxHoldMs,
+      })
     },
   )
 }
