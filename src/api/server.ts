@@ -142,7 +142,7 @@ export async function createApiServer(
   registerRulesRoutes(app, deps)
   registerAdapterRoutes(app, deps)
   registerAnalyticsRoutes(app, deps)
-  if (deps.planning) registerPlanningRoutes(app, deps.planning)
+  if (deps.planning) registerPlanningRoutes(app, { ...deps, planning: deps.planning })
   return app
 }
 

@@ -152,6 +152,15 @@ describe('planning API', () => {
     assert.equal(a.status, 200, JSON.stringify(a.body))
     assert.deepEqual(a.body.operations, r.body.reoptimised.operations)
     assert.deepEqual(a.body.outages, [{ equipment: mill, from, to }])
+    const audit = await p.api<{ items: { action: string; target: string }[] }>(
+      'GET',
+      '/api/audit?action=planning.schedule.repair',
+      { token: ent.token },
+    )
+    assert.deepEqual(
+      audit.body.items.map((x) => [x.action, x.target]),
+      [['planning.schedule.repair', plan.id]],
+    )
   })
 
   it('lets a viewer read plans but not write them', async () => {

@@ -5,7 +5,7 @@ import type {
   PlanningService,
   RoutingOperation,
 } from '../../scheduling/planning-service.ts'
-import { tenantOf } from '../context.ts'
+import { type ApiDeps, auditOf, tenantOf } from '../context.ts'
 
 const idParam = (name: string) => ({
   type: 'object',
@@ -25,7 +25,11 @@ const intervals = {
 }
 
 /** Advanced planning and scheduling: products with routings, production orders, schedules, breakdowns. */
-export function registerPlanningRoutes(app: FastifyInstance, planning: PlanningService): void {
+export function registerPlanningRoutes(
+  app: FastifyInstance,
+  deps: ApiDeps & { planning: PlanningService },
+): void {
+  const { planning } = deps
   app.post(
     '/api/planning/products',
     {
@@ -73,7 +77,9 @@ export function registerPlanningRoutes(app: FastifyInstance, planning: PlanningS
     async (req, reply) => {
       const tenant = tenantOf(req, 'plan:write')
       const body = req.body as { name: string; routing: RoutingOperation[] }
-      return reply.code(201).send(await planning.createProduct(tenant, body))
+      const product = await planning.createProduct(tenant, body)
+      await auditOf(req, deps)(tenant, 'planning.product.create', product.id, 'ok', { name: body.name })
+      return reply.code(201).send(product)
     },
   )
   app.get('/api/planning/products', { schema: { tags } }, async (req) => ({
@@ -113,7 +119,9 @@ export function registerPlanningRoutes(app: FastifyInstance, planning: PlanningS
     async (req, reply) => {
       const tenant = tenantOf(req, 'plan:write')
       const body = req.body as { productId: string; quantity: number; due: number; priority?: number }
-      return reply.code(201).send(await planning.createOrder(tenant, body))
+      const order = await planning.createOrder(tenant, body)
+      await auditOf(req, deps)(tenant, 'planning.order.create', order.id, 'ok', body)
+      return reply.code(201).send(order)
     },
   )
   app.get('/api/planning/orders', { schema: { tags } }, async (req) => ({
@@ -166,7 +174,13 @@ export function registerPlanningRoutes(app: FastifyInstance, planning: PlanningS
         startAt?: number
         calendars?: Record<string, EquipmentCalendar>
       }
-      return reply.code(201).send(await planning.createSchedule(tenant, body))
+      const plan = await planning.createSchedule(tenant, body)
+      await auditOf(req, deps)(tenant, 'planning.schedule.create', plan.id, 'ok', {
+        orderIds: body.orderIds,
+        objective: plan.objective,
+        makespanMs: plan.kpis.makespanMs,
+      })
+      return reply.code(201).send(plan)
     },
   )
   app.get('/api/planning/schedules', { schema: { tags } }, async (req) => ({
@@ -222,7 +236,15 @@ export function registerPlanningRoutes(app: FastifyInstance, planning: PlanningS
     async (req) => {
       const tenant = tenantOf(req, 'plan:write')
       const { option } = req.body as { option: 'rightShift' | 'reoptimised' }
-      return planning.acceptProposal(tenant, (req.params as { scheduleId: string }).scheduleId, option)
+      const id = (req.params as { scheduleId: string }).scheduleId
+      const plan = await planning.acceptProposal(tenant, id, option)
+      // replacing the plan in force is the planner's decision: keep who took it
+      await auditOf(req, deps)(tenant, 'planning.schedule.repair', id, 'ok', {
+        option,
+        outage: plan.outages.at(-1),
+        makespanMs: plan.kpis.makespanMs,
+      })
+      return plan
     },
   )
 }
