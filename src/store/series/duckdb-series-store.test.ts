@@ -63,18 +63,85 @@ describe('duckdb series store specifics', () => {
     const db = await DuckDBInstance.create(path)
     const c = await db.connect()
     const hot = (await c.runAndReadAll('SELECT count(*)::INTEGER FROM samples_hot')).getRows()
-    const cold = (await c.runAndReadAll('SELECT sid, ts::INTEGER, value FROM samples_cold')).getRows()
+    const cold = (
+      await c.runAndReadAll('SELECT sid, ts::INTEGER, value, iv::INTEGER, sc FROM samples_cold')
+    ).getRows()
     c.closeSync()
     db.closeSync()
     assert.deepEqual(hot, [[0]])
     // sids are given in order of first sight: p2 = 1, p1 = 2; the duplicate (p1, 1000) was dropped.
     // Runs are sorted by sid; odd sids newest first (see compact()), even sids oldest first.
+    // Whole numbers are kept as scaled integers (scale 0), the double column left NULL.
     assert.deepEqual(cold, [
-      [1, 2000, 2],
-      [1, 1000, 1],
-      [2, 1000, 1],
-      [2, 3000, 3],
+      [1, 2000, null, 2, 0],
+      [1, 1000, null, 1, 0],
+      [2, 1000, null, 1, 0],
+      [2, 3000, null, 3, 0],
     ])
+  })
+
+  it('gives back every value bit for bit after compaction, decimals or not', async () => {
+    const st = await createDuckdbSeriesStore({ path: freshPath(), threads: 1, compactAtRows: 1 })
+    const values = [
+      23.47,
+      0.1,
+      0.29,
+      -5.5,
+      1 / 3,
+      Math.PI,
+      -0,
+      0,
+      1e-7,
+      123456.789012,
+      999999999.5,
+      1e9,
+      -1e12,
+      2 ** -30,
+      0.000001,
+      1234.5678901,
+      Number.MAX_SAFE_INTEGER,
+      5e-324,
+      1.7976931348623157e308,
+    ]
+    await st.append(
+      A,
+      values.map((value, i) => ({ point: P1, ts: 1000 * (i + 1), value, quality: 'good' as const })),
+    )
+    await st.sizeOnDiskForPlatform()
+    const got = await st.range(A, { point: P1, from: 0, to: 1000 * (values.length + 1) })
+    assert.equal(got.samples.length, values.length)
+    got.samples.forEach((s, i) =>
+      assert.ok(Object.is(s.value, values[i]), `${values[i]} came back as ${s.value}`),
+    )
+    const b = await st.buckets(A, { points: [P1], from: 0, to: 4000, bucketMs: 4000 })
+    assert.equal(b.rows[0]?.max, 23.47)
+    await st.close()
+  })
+
+  it('opens a version-1 file, whose cold values are all doubles, and keeps reading and compacting it', async () => {
+    const path = freshPath()
+    const db = await DuckDBInstance.create(path)
+    const c = await db.connect()
+    await c.run('CREATE TABLE series_schema (version INTEGER NOT NULL); INSERT INTO series_schema VALUES (1)')
+    await c.run(`CREATE TABLE series (sid UINTEGER PRIMARY KEY, tenant VARCHAR NOT NULL, point VARCHAR NOT NULL,
+                 cold_max_ts BIGINT, UNIQUE (tenant, point)); INSERT INTO series VALUES (1, 'tenant-a', 'p1', 2000)`)
+    for (const t of ['samples_hot', 'samples_cold']) {
+      await c.run(`CREATE TABLE ${t} (sid UINTEGER NOT NULL, ts BIGINT NOT NULL, value DOUBLE, text VARCHAR,
+                   quality UTINYINT NOT NULL)`)
+    }
+    await c.run('CREATE VIEW samples_all AS SELECT * FROM samples_cold UNION ALL SELECT * FROM samples_hot')
+    await c.run('INSERT INTO samples_cold VALUES (1, 1000, 1.25, NULL, 0), (1, 2000, 2.5, NULL, 0)')
+    c.closeSync()
+    db.closeSync()
+    const st = await createDuckdbSeriesStore({ path, threads: 1, compactAtRows: 1 })
+    await st.append(A, [{ point: P1, ts: 3000, value: 3.75, quality: 'good' }])
+    await st.sizeOnDiskForPlatform()
+    const got = await st.range(A, { point: P1, from: 0, to: 4000 })
+    assert.deepEqual(
+      got.samples.map((s) => s.value),
+      [1.25, 2.5, 3.75],
+    )
+    await st.close()
   })
 
   it('keeps every acknowledged batch after the process is killed with SIGKILL', async () => {

@@ -51,9 +51,15 @@ import {
  * - `samples_hot` receives appends in arrival order (no index: an ART index on a billion-row table
  *   is slow and memory-heavy). When it holds enough rows (`compactAtRows`) they are moved, sorted by sid,
  *   into `samples_cold`. Sorted runs are what DuckDB's lightweight compression needs: constant-delta
- *   timestamps, runs of one sid, one quality, and doubles of one signal that ALP turns into small
- *   integers.
- * - Queries read the view `samples_all` (cold UNION ALL hot).
+ *   timestamps, runs of one sid, one quality.
+ * - A cold value that is exactly a decimal with at most 6 places (what instruments send: 23.47) is
+ *   kept as a scaled integer `iv` with its scale `sc`, and `value` is NULL. Integers of one signal in
+ *   time order get DuckDB's delta bit-packing, which only integers have: a 1 Hz analog with two
+ *   decimals takes about half the bytes it took as ALP-compressed doubles. The round trip is exact:
+ *   `iv / 10^sc` is the same correctly rounded division that the encoder checked against the value.
+ *   A series' run shares one scale (jumps of scale between rows would defeat the packing); any other
+ *   value (more places, huge magnitudes, -0) stays a double.
+ * - Queries read the view `samples_all` (cold UNION ALL hot), which decodes `iv`.
  *
  * Idempotency is enforced on write, so the tables never hold two rows for one (sid, ts) and reads
  * need no dedupe. The writer keeps each series' newest stored ts (`hwm`). A sample newer than it
@@ -86,7 +92,7 @@ export interface DuckdbSeriesStoreConfig {
 const MAX_BATCH = 100_000
 const MAX_RANGE = 100_000
 const READER_POOL = 4
-const SCHEMA_VERSION = 1
+const SCHEMA_VERSION = 2
 
 /**
  * Files open in this process. DuckDB's file lock is a POSIX lock, which stops other processes but
@@ -416,8 +422,19 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
     if (hotRows === 0) return
     try {
       await writer.run('BEGIN TRANSACTION')
+      // One scale per series in this run (the largest any of its values needs), so that its integers
+      // stay comparable from row to row; a value that is not exact at that scale stays a double.
       await writer.run(
-        'INSERT INTO samples_cold SELECT * FROM samples_hot ORDER BY sid, CASE WHEN sid % 2 = 0 THEN ts ELSE -ts END',
+        `INSERT INTO samples_cold (sid, ts, value, text, quality, iv, sc)
+         SELECT sid, ts, CASE WHEN NOT ok THEN value END, text, quality,
+                CASE WHEN ok THEN r::BIGINT END, CASE WHEN ok THEN sc END
+         FROM (SELECT *, coalesce(abs(value) < 1e9 AND r / ${POW10_OF_SC} = value
+                                  AND NOT (value = 0 AND value::VARCHAR LIKE '-%'), false) AS ok
+               FROM (SELECT h.*, s.sc, round(h.value * ${POW10_OF_SC}) AS r
+                     FROM samples_hot h
+                     JOIN (SELECT sid, max(${DECIMAL_SCALE_OF_VALUE}) AS sc FROM samples_hot GROUP BY sid) s
+                       USING (sid)))
+         ORDER BY sid, CASE WHEN sid % 2 = 0 THEN ts ELSE -ts END`,
       )
       await writer.run(
         `UPDATE series SET cold_max_ts = greatest(coalesce(series.cold_max_ts, h.m), h.m)
@@ -741,6 +758,14 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
   return store
 }
 
+/** The smallest scale 0..6 at which a value is exactly a decimal (NULL: none, keep the double). */
+const DECIMAL_SCALE_OF_VALUE = `CASE
+  WHEN value IS NULL OR abs(value) >= 1e9 THEN NULL
+  ${[0, 1, 2, 3, 4, 5, 6].map((k) => `WHEN round(value * 1e${k}) / 1e${k} = value THEN ${k}`).join('\n  ')}
+  END::UTINYINT`
+/** 10^sc as an exact double, for encoding and decoding */
+const POW10_OF_SC = `CASE sc ${[0, 1, 2, 3, 4, 5, 6].map((k) => `WHEN ${k} THEN 1e${k}`).join(' ')} END`
+
 async function createSchema(c: DuckDBConnection): Promise<void> {
   await c.run(`CREATE TABLE IF NOT EXISTS series_schema (version INTEGER NOT NULL)`)
   const v = await c.runAndReadAll('SELECT max(version) FROM series_schema')
@@ -754,16 +779,21 @@ async function createSchema(c: DuckDBConnection): Promise<void> {
     point VARCHAR NOT NULL,
     cold_max_ts BIGINT,
     UNIQUE (tenant, point))`)
-  for (const t of ['samples_hot', 'samples_cold']) {
-    await c.run(`CREATE TABLE IF NOT EXISTS ${t} (
-      sid UINTEGER NOT NULL,
-      ts BIGINT NOT NULL,
-      value DOUBLE,
-      text VARCHAR,
-      quality UTINYINT NOT NULL)`)
+  const columns = `sid UINTEGER NOT NULL, ts BIGINT NOT NULL, value DOUBLE, text VARCHAR, quality UTINYINT NOT NULL`
+  await c.run(`CREATE TABLE IF NOT EXISTS samples_hot (${columns})`)
+  await c.run(`CREATE TABLE IF NOT EXISTS samples_cold (${columns}, iv BIGINT, sc UTINYINT)`)
+  if (version === 1) {
+    // version 1 kept every cold value as a double; its rows stay as they are (iv and sc NULL)
+    await c.run('BEGIN TRANSACTION')
+    await c.run('DROP VIEW IF EXISTS samples_all')
+    await c.run('ALTER TABLE samples_cold ADD COLUMN iv BIGINT')
+    await c.run('ALTER TABLE samples_cold ADD COLUMN sc UTINYINT')
+    await c.run(`UPDATE series_schema SET version = ${SCHEMA_VERSION}`)
+    await c.run('COMMIT')
   }
   await c.run(`CREATE VIEW IF NOT EXISTS samples_all AS
-    SELECT * FROM samples_cold UNION ALL SELECT * FROM samples_hot`)
+    SELECT sid, ts, coalesce(value, iv::DOUBLE / ${POW10_OF_SC}) AS value, text, quality FROM samples_cold
+    UNION ALL SELECT sid, ts, value, text, quality FROM samples_hot`)
   if (version === null) await c.run(`INSERT INTO series_schema VALUES (${SCHEMA_VERSION})`)
 }
 
