@@ -31,10 +31,10 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { DuckDBInstance } from '@duckdb/node-api'
 import type { DeviceId, PointId, TenantId, TenantSample } from '../src/core/index.ts'
 import { createDuckdbSeriesStore } from '../src/store/series/duckdb-series-store.ts'
 import { startTestPlatform, type TestPlatform } from '../test/support/platform.ts'
+import { measureBytesPerPoint } from './bytes-per-point.ts'
 import { METRICS, metricKey, spValue } from './ingest-data.ts'
 import type { LoadCommand, PeerSpec, TrackedMessage } from './ingest-load.ts'
 import { openPeer, subscribePacket } from './ingest-wire.ts'
@@ -842,74 +842,9 @@ async function main(): Promise<void> {
     await load.request({ op: 'close', group: 'spb' })
 
     // ---- 5. bytes per point: a 1 Hz analog signal with two decimals, one day
-    result.bytesPerPoint = await phase('bytesPerPoint', async () => {
-      const path = join(root, 'bytes.duckdb')
-      const store = await createDuckdbSeriesStore({ path })
-      const points = SIZE.bytesPoints
-      const seconds = 86_400
-      const day0 = Date.UTC(2025, 0, 6)
-      const tenant = 'bench-tenant' as TenantId
-      const ids = Array.from(
-        { length: points },
-        (_, i) => `pt_bytes_${String(i).padStart(3, '0')}` as PointId,
-      )
-      let seed = 0x9e3779b9
-      const noise = (): number => {
-        seed ^= seed << 13
-        seed ^= seed >>> 17
-        seed ^= seed << 5
-        return (seed >>> 0) / 4294967296 - 0.5
-      }
-      let batch: TenantSample[] = []
-      const batchRows = app.config.ingest.maxBatch
-      const t0 = performance.now()
-      for (let s = 0; s < seconds; s++) {
-        for (let i = 0; i < points; i++) {
-          // a process value: daily swing, a 15-minute cycle, ±0.2 noise, kept to two decimals
-          const v =
-            60 +
-            (i % 10) * 4 +
-            8 * Math.sin((2 * Math.PI * s) / 86_400 + i) +
-            1.5 * Math.sin((2 * Math.PI * s) / 900 + i / 3) +
-            0.4 * noise()
-          batch.push({
-            tenant,
-            point: ids[i] as PointId,
-            ts: day0 + s * 1000,
-            value: Math.round(v * 100) / 100,
-            quality: 'good',
-          })
-          if (batch.length === batchRows) {
-            await store.appendForPlatform(batch)
-            batch = []
-          }
-        }
-      }
-      if (batch.length > 0) await store.appendForPlatform(batch)
-      const writeMs = performance.now() - t0
-      const bytes = await store.sizeOnDiskForPlatform()
-      const rows = points * seconds
-      await store.close()
-      // how much of the file is live data: blocks the compaction freed stay in the file
-      const blocks = await databaseBlocks(path)
-      rmSync(path, { force: true })
-      rmSync(`${path}.wal`, { force: true })
-      const bpp = round(bytes / rows, 3)
-      return {
-        bytesPerPoint: bpp,
-        goal: 2,
-        meetsGoal: bpp <= 2,
-        points,
-        rows,
-        bytesOnDisk: bytes,
-        writeRowsPerSec: Math.round(rows / (writeMs / 1000)),
-        usedBlocksBytesPerPoint: blocks === null ? null : round((blocks.used * blocks.blockSize) / rows, 3),
-        fileBlocks: blocks,
-        signal:
-          '1 Hz for one day; 60 + level + 8·sin(day) + 1.5·sin(15 min) + uniform ±0.2 noise, rounded to 0.01; quality good',
-        measuredAs: 'sizeOnDiskForPlatform() (compaction + CHECKPOINT, file + wal) / rows',
-      }
-    })
+    result.bytesPerPoint = await phase('bytesPerPoint', () =>
+      measureBytesPerPoint({ dir: root, points: SIZE.bytesPoints, batchRows: app.config.ingest.maxBatch }),
+    )
 
     // ---- 7. queries through the HTTP API
     result.queries = await phase('queries', async () => {
@@ -1086,28 +1021,6 @@ async function main(): Promise<void> {
     load.stop()
     if (p !== null) await (p as TestPlatform).stop().catch(() => undefined)
     rmSync(root, { recursive: true, force: true })
-  }
-}
-
-/** DuckDB's own account of a closed database file: block size, used and free blocks. */
-async function databaseBlocks(
-  path: string,
-): Promise<{ blockSize: number; used: number; free: number } | null> {
-  try {
-    const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' })
-    try {
-      const c = await instance.connect()
-      const r = await c.runAndReadAll(
-        'SELECT block_size, used_blocks, free_blocks FROM pragma_database_size()',
-      )
-      const row = r.getRows()[0] ?? []
-      c.closeSync()
-      return { blockSize: Number(row[0]), used: Number(row[1]), free: Number(row[2]) }
-    } finally {
-      instance.closeSync()
-    }
-  } catch {
-    return null
   }
 }
 
