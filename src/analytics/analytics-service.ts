@@ -46,6 +46,8 @@ import {
   sumElements,
 } from './oee/index.ts'
 import { localDate } from './time/zoned-time.ts'
+import { applyReasons, LOSS_STATES } from './downtime/apply-reasons.ts'
+import type { DowntimeReasonStore } from './downtime/downtime-reasons.ts'
 
 export interface SpcQuery {
   readonly point: PointId
@@ -155,6 +157,16 @@ export interface OeeReport {
   readonly pareto: readonly ParetoRow[]
   /** state samples whose text is not a machine state (running, idle, setup, down, planned-stop) */
   readonly unknownStates: number
+  /**
+   * The loss stretches (down, setup, idle) inside the window, clipped to it, with the reason an
+   * operator assigned to their start (null while unassigned): what the console lists to label.
+   */
+  readonly lossIntervals: readonly {
+    readonly start: number
+    readonly end: number
+    readonly state: 'down' | 'setup' | 'idle'
+    readonly reason: string | null
+  }[]
 }
 
 /** Without a shift calendar every day is one planned 24-hour shift (Asia/Shanghai production days). */
@@ -202,6 +214,8 @@ function meterCarrier(unit: string | null): 'electricity' | 'natural-gas' | null
 export function createAnalyticsService(deps: {
   readonly meta: MetaStore
   readonly series: SeriesStore
+  /** operators' downtime reasons; without it every loss stays 'unassigned' */
+  readonly downtime?: Pick<DowntimeReasonStore, 'assignments'>
 }): AnalyticsService {
   return {
     async spc(tenant, q) {
@@ -430,12 +444,26 @@ export function createAnalyticsService(deps: {
           scrap: c.n,
         })),
       ].filter((c) => c.ts >= q.from && c.ts < q.to)
+      const raw = samplesToIntervals(equipment, states, { maxHoldMs: q.maxHoldMs })
+      const assigned = (await deps.downtime?.assignments(tenant, equipment, q.from, q.to)) ?? []
+      const lossIntervals = raw
+        .filter((iv) => LOSS_STATES.includes(iv.state) && iv.end > q.from && iv.start < q.to)
+        .map((iv) => {
+          const start = Math.max(iv.start, q.from)
+          const a = assigned.find((x) => x.start <= start && x.end > start)
+          return {
+            start,
+            end: Math.min(iv.end, q.to),
+            state: iv.state as 'down' | 'setup' | 'idle',
+            reason: a?.reason ?? null,
+          }
+        })
       const result = computeOee({
         equipment: [equipment],
         from: q.from,
         to: q.to,
         calendar: ROUND_THE_CLOCK,
-        intervals: samplesToIntervals(equipment, states, { maxHoldMs: q.maxHoldMs }),
+        intervals: applyReasons(raw, assigned),
         counts,
         plannedRuntime: { part: q.idealCycleMs },
       })
@@ -449,6 +477,7 @@ export function createAnalyticsService(deps: {
         rows: result.rows,
         pareto: lossPareto(result.losses),
         unknownStates,
+        lossIntervals,
       }
     },
   }

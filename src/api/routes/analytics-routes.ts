@@ -15,7 +15,7 @@ function window(deps: ApiDeps, q: { from?: number; to?: number }): { from: numbe
 
 /** Analytics over stored series. Query parameters only (no `:id`), every answer tenant-scoped. */
 export function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const analytics = createAnalyticsService({ meta: deps.meta, series: deps.series })
+  const analytics = createAnalyticsService({ meta: deps.meta, series: deps.series, downtime: deps.downtime })
 
   app.get(
     '/api/analytics/spc',
