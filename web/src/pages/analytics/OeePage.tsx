@@ -203,7 +203,7 @@ export default function OeePage(): ReactNode {
   const { api } = useSession()
   const { ta } = useAnalyticsI18n()
   const { lang } = useI18n()
-  const [range, setRange] = useState<RangeKey>('d7')
+  const [range, setRange] = useState<RangeKey>('d1')
   const [period, setPeriod] = useState<PeriodKey>('day')
   const [cycleS, setCycleS] = useState<number>(60)
   const [node, setNode] = useState<string>(ROOT)

@@ -101,7 +101,7 @@ function RegionBody({ d }: { d: RegionEnergyResult }): ReactNode {
       <Row gutter={16}>
         <Col xs={12} md={6}>
           <Card size="small">
-            <Statistic title={ta('region.code')} value={d.regionCode} />
+            <Statistic title={ta('region.code')} value={d.regionCode} formatter={(v) => String(v)} />
           </Card>
         </Col>
         <Col xs={12} md={6}>
