@@ -24,6 +24,7 @@ import { createSparkplugHost } from './ingest/sparkplug/sparkplug-host.ts'
 import { openWriteAheadLog } from './ingest/wal/write-ahead-log.ts'
 import { createRulesService, openSqliteAlarmStore, type RulesService } from './rules/index.ts'
 import { openPlanningService } from './scheduling/planning-service.ts'
+import { openDowntimeReasonStore } from './analytics/downtime/downtime-reasons.ts'
 import { createSecurityService, type SecurityService } from './security/security-service.ts'
 import type { MetaStore } from './store/meta/index.ts'
 import { createPostgresMetaStore } from './store/meta/postgres-meta-store.ts'
@@ -148,6 +149,8 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
   await rules.start()
   // planning (APS) keeps its own SQLite file too
   const planning = await openPlanningService({ path: join(config.dataDir, 'planning.db'), meta, clock })
+  // operators' downtime reasons: the analytics module's own SQLite file
+  const downtime = await openDowntimeReasonStore(join(config.dataDir, 'analytics.db'))
 
   const invalidate = ({ data }: { data: { tenant: TenantId; device: DeviceId } }): void =>
     pipeline.invalidate(data.tenant, data.device)
@@ -209,6 +212,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     rules,
     adapters,
     planning,
+    downtime,
     bodyLimit: config.http.bodyLimit,
     webRoot: existsSync(webRoot) ? webRoot : undefined,
     connectInfo: () => ({
@@ -304,6 +308,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       await rules.stop()
       await alarmDb.close()
       await planning.close()
+      await downtime.close()
       await wal.close()
       await bus.close()
       await series.close()

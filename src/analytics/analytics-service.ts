@@ -22,12 +22,15 @@ import {
 import {
   type Capability,
   type ControlLimits,
-  capabilityFromIndividuals,
-  capabilityFromSubgroups,
+  capability,
   detectRuleViolations,
   imrChart,
+  imrLimits,
   type RuleViolation,
   xbarRChart,
+  xbarRLimits,
+  xbarSChart,
+  xbarSLimits,
 } from './spc/index.ts'
 import {
   computeOee,
@@ -46,13 +49,17 @@ import {
   sumElements,
 } from './oee/index.ts'
 import { localDate } from './time/zoned-time.ts'
+import { applyReasons, LOSS_STATES } from './downtime/apply-reasons.ts'
+import type { DowntimeReasonStore } from './downtime/downtime-reasons.ts'
 
 export interface SpcQuery {
   readonly point: PointId
   readonly from: number
   readonly to: number
-  readonly chart: 'imr' | 'xbar-r'
-  /** subgroup size for X̄-R (consecutive samples; a trailing incomplete subgroup is dropped) */
+  readonly chart: 'imr' | 'xbar-r' | 'xbar-s'
+  /** control limits from this period instead of [from, to) (Phase II: judge new data by old limits) */
+  readonly baseline?: { readonly from: number; readonly to: number }
+  /** subgroup size for X̄-R / X̄-S (consecutive samples; a trailing incomplete subgroup is dropped) */
   readonly subgroup?: number
   readonly lsl?: number
   readonly usl?: number
@@ -60,7 +67,9 @@ export interface SpcQuery {
 
 export interface SpcResult {
   readonly point: PointId
-  readonly chart: 'imr' | 'xbar-r'
+  readonly chart: 'imr' | 'xbar-r' | 'xbar-s'
+  /** the period the limits come from; null: the window itself */
+  readonly baseline: { readonly from: number; readonly to: number } | null
   /** one per individual (I-MR) or per subgroup (X̄-R, ts of the subgroup's first sample) */
   readonly points: readonly { ts: number; value: number; spread: number | null }[]
   /** limits of the plotted statistic (individuals or X̄) and of its spread (MR or R) */
@@ -155,6 +164,16 @@ export interface OeeReport {
   readonly pareto: readonly ParetoRow[]
   /** state samples whose text is not a machine state (running, idle, setup, down, planned-stop) */
   readonly unknownStates: number
+  /**
+   * The loss stretches (down, setup, idle) inside the window, clipped to it, with the reason an
+   * operator assigned to their start (null while unassigned): what the console lists to label.
+   */
+  readonly lossIntervals: readonly {
+    readonly start: number
+    readonly end: number
+    readonly state: 'down' | 'setup' | 'idle'
+    readonly reason: string | null
+  }[]
 }
 
 /** Without a shift calendar every day is one planned 24-hour shift (Asia/Shanghai production days). */
@@ -202,26 +221,36 @@ function meterCarrier(unit: string | null): 'electricity' | 'natural-gas' | null
 export function createAnalyticsService(deps: {
   readonly meta: MetaStore
   readonly series: SeriesStore
+  /** operators' downtime reasons; without it every loss stays 'unassigned' */
+  readonly downtime?: Pick<DowntimeReasonStore, 'assignments'>
 }): AnalyticsService {
   return {
     async spc(tenant, q) {
       // 404 for a point of another tenant, before reading anything
       await deps.meta.getPoint(tenant, q.point)
-      const r = await deps.series.range(tenant, { point: q.point, from: q.from, to: q.to, order: 'asc' })
       // bad-quality samples are not process measurements: they would distort limits and indices
-      const good = r.samples.filter(
-        (s): s is typeof s & { value: number } => s.quality !== 'bad' && typeof s.value === 'number',
-      )
+      const read = async (from: number, to: number) => {
+        const r = await deps.series.range(tenant, { point: q.point, from, to, order: 'asc' })
+        const good = r.samples.filter(
+          (s): s is typeof s & { value: number } => s.quality !== 'bad' && typeof s.value === 'number',
+        )
+        return { all: r.samples.length, good }
+      }
+      const { all, good } = await read(q.from, q.to)
+      // limits from the baseline period when one is given (Phase II), else from the window itself
+      const base = q.baseline ? (await read(q.baseline.from, q.baseline.to)).good : good
       const spec = q.lsl === undefined && q.usl === undefined ? null : { lsl: q.lsl, usl: q.usl }
       const ruleOptions = { ruleSet: 'western-electric' } as const
+      const baseline = q.baseline ?? null
       if (q.chart === 'imr') {
-        if (good.length < 2)
+        if (good.length < 2 || base.length < 2)
           throw analyticsError(AnalyticsErrorCode.notEnoughData, 'I-MR needs at least 2 values')
         const values = good.map((s) => s.value)
-        const c = imrChart(values)
+        const c = imrChart(values, imrLimits(base.map((s) => s.value)))
         return {
           point: q.point,
           chart: 'imr',
+          baseline,
           points: good.map((s, i) => ({
             ts: s.ts,
             value: s.value,
@@ -229,34 +258,51 @@ export function createAnalyticsService(deps: {
           })),
           limits: { center: c.limits.individuals, spread: c.limits.movingRange },
           sigmaWithin: c.limits.sigmaWithin,
-          capability: spec ? capabilityFromIndividuals(values, spec) : null,
+          capability: spec ? capability(values, c.limits.sigmaWithin, spec) : null,
           violations: detectRuleViolations(values, c.limits.individuals, ruleOptions),
-          samples: r.samples.length,
-          excluded: r.samples.length - good.length,
+          samples: all,
+          excluded: all - good.length,
         }
       }
       const n = q.subgroup ?? 5
-      const groups: (typeof good)[] = []
-      for (let i = 0; i + n <= good.length; i += n) groups.push(good.slice(i, i + n))
-      if (groups.length < 2) {
-        throw analyticsError(AnalyticsErrorCode.notEnoughData, `X̄-R needs at least 2 subgroups of ${n}`)
+      const split = (list: typeof good): (typeof good)[] => {
+        const groups: (typeof good)[] = []
+        for (let i = 0; i + n <= list.length; i += n) groups.push(list.slice(i, i + n))
+        return groups
+      }
+      const groups = split(good)
+      const baseGroups = q.baseline ? split(base) : groups
+      const name = q.chart === 'xbar-s' ? 'X̄-S' : 'X̄-R'
+      if (groups.length < 2 || baseGroups.length < 2) {
+        throw analyticsError(AnalyticsErrorCode.notEnoughData, `${name} needs at least 2 subgroups of ${n}`)
       }
       const subgroups = groups.map((g) => g.map((s) => s.value))
-      const c = xbarRChart(subgroups)
+      const baseValues = baseGroups.map((g) => g.map((s) => s.value))
+      const c =
+        q.chart === 'xbar-s'
+          ? (() => {
+              const x = xbarSChart(subgroups, xbarSLimits(baseValues))
+              return { ...x, center: x.limits.xbar, spread: x.limits.s }
+            })()
+          : (() => {
+              const x = xbarRChart(subgroups, xbarRLimits(baseValues))
+              return { ...x, center: x.limits.xbar, spread: x.limits.range }
+            })()
       return {
         point: q.point,
-        chart: 'xbar-r',
+        chart: q.chart,
+        baseline,
         points: groups.map((g, i) => ({
           ts: g[0]?.ts ?? 0,
           value: c.means[i] ?? 0,
           spread: c.spreads[i] ?? null,
         })),
-        limits: { center: c.limits.xbar, spread: c.limits.range },
+        limits: { center: c.center, spread: c.spread },
         sigmaWithin: c.limits.sigmaWithin,
-        capability: spec ? capabilityFromSubgroups(subgroups, spec) : null,
-        violations: detectRuleViolations(c.means, c.limits.xbar, ruleOptions),
-        samples: r.samples.length,
-        excluded: r.samples.length - groups.length * n,
+        capability: spec ? capability(subgroups.flat(), c.limits.sigmaWithin, spec) : null,
+        violations: detectRuleViolations(c.means, c.center, ruleOptions),
+        samples: all,
+        excluded: all - groups.length * n,
       }
     },
 
@@ -430,12 +476,26 @@ export function createAnalyticsService(deps: {
           scrap: c.n,
         })),
       ].filter((c) => c.ts >= q.from && c.ts < q.to)
+      const raw = samplesToIntervals(equipment, states, { maxHoldMs: q.maxHoldMs })
+      const assigned = (await deps.downtime?.assignments(tenant, equipment, q.from, q.to)) ?? []
+      const lossIntervals = raw
+        .filter((iv) => LOSS_STATES.includes(iv.state) && iv.end > q.from && iv.start < q.to)
+        .map((iv) => {
+          const start = Math.max(iv.start, q.from)
+          const a = assigned.find((x) => x.start <= start && x.end > start)
+          return {
+            start,
+            end: Math.min(iv.end, q.to),
+            state: iv.state as 'down' | 'setup' | 'idle',
+            reason: a?.reason ?? null,
+          }
+        })
       const result = computeOee({
         equipment: [equipment],
         from: q.from,
         to: q.to,
         calendar: ROUND_THE_CLOCK,
-        intervals: samplesToIntervals(equipment, states, { maxHoldMs: q.maxHoldMs }),
+        intervals: applyReasons(raw, assigned),
         counts,
         plannedRuntime: { part: q.idealCycleMs },
       })
@@ -449,6 +509,7 @@ export function createAnalyticsService(deps: {
         rows: result.rows,
         pareto: lossPareto(result.losses),
         unknownStates,
+        lossIntervals,
       }
     },
   }

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CoreErrors, type TenantId } from '../core/index.ts'
 import type { Bus } from '../bus/index.ts'
+import type { DowntimeReasonStore } from '../analytics/downtime/downtime-reasons.ts'
 import type { IdentifierService } from '../identifiers/index.ts'
 import type { AdapterManager } from '../ingest/adapter-manager.ts'
 import type { IngestPipeline } from '../ingest/ingest-pipeline.ts'
@@ -37,6 +38,8 @@ export interface ApiDeps {
   readonly adapters?: AdapterManager
   /** products, orders and schedules (APS); routes are not registered without it */
   readonly planning?: PlanningService
+  /** downtime reason catalogues and assignments; routes are not registered without it */
+  readonly downtime?: DowntimeReasonStore
 }
 
 declare module 'fastify' {

@@ -13,6 +13,7 @@ import { registerAdminRoutes } from './routes/admin-routes.ts'
 import { registerAnalyticsRoutes } from './routes/analytics-routes.ts'
 import { registerAssetRoutes } from './routes/asset-routes.ts'
 import { registerAuthRoutes } from './routes/auth-routes.ts'
+import { registerDowntimeRoutes } from './routes/downtime-routes.ts'
 import { registerDeviceRoutes } from './routes/device-routes.ts'
 import { registerIdentifierRoutes } from './routes/identifier-routes.ts'
 import { registerLiveRoutes } from './routes/live-routes.ts'
@@ -142,6 +143,7 @@ export async function createApiServer(
   registerRulesRoutes(app, deps)
   registerAdapterRoutes(app, deps)
   registerAnalyticsRoutes(app, deps)
+  if (deps.downtime) registerDowntimeRoutes(app, { ...deps, downtime: deps.downtime })
   if (deps.planning) registerPlanningRoutes(app, { ...deps, planning: deps.planning })
   return app
 }

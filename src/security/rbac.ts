@@ -31,6 +31,8 @@ export type Permission =
   | 'workorder:write'
   | 'plan:read'
   | 'plan:write'
+  | 'downtime:assign'
+  | 'downtime:write'
 
 const VIEWER: readonly Permission[] = [
   'tenant:read',
@@ -45,7 +47,8 @@ const VIEWER: readonly Permission[] = [
   'plan:read',
 ]
 // operators handle alarms (acknowledge, shelve) and maintenance work orders
-const OPERATOR: readonly Permission[] = [...VIEWER, 'alarm:ack', 'workorder:write']
+// and give the stretches of loss time their downtime reasons
+const OPERATOR: readonly Permission[] = [...VIEWER, 'alarm:ack', 'workorder:write', 'downtime:assign']
 const ENGINEER: readonly Permission[] = [
   ...OPERATOR,
   'asset:write',
@@ -56,6 +59,7 @@ const ENGINEER: readonly Permission[] = [
   'identifier:write',
   'rule:write',
   'plan:write',
+  'downtime:write',
 ]
 const ENTERPRISE_ADMIN: readonly Permission[] = [
   ...ENGINEER,

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import WebSocket from 'ws'
-import { API_ROUTES, WS_ROUTES } from '../../web/src/api/routes.ts'
+import { API_ROUTES, DOWNLOAD_ROUTES, WS_ROUTES } from '../../web/src/api/routes.ts'
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts'
 
 const webSrc = new URL('../../web/src', import.meta.url).pathname
@@ -36,6 +36,21 @@ describe("the console's API client matches the server's OpenAPI document", () =>
     // the check itself can fail: a route the server does not have is reported
     assert.equal(doc.paths['/api/no-such-route'], undefined)
     assert.ok(Object.keys(API_ROUTES).length >= 20)
+  })
+
+  it('finds the report downloads the console links to, once the server documents them', (t) => {
+    for (const [name, [method, path]] of Object.entries(DOWNLOAD_ROUTES)) {
+      const op = doc.paths[path]
+      if (!op) {
+        t.skip(`${name}: ${path} is not served by this build yet`)
+        continue
+      }
+      assert.ok(op[method.toLowerCase()], `${name}: ${method} ${path}`)
+      // the console sets these query parameters (scope, period, date, format)
+      const params = JSON.stringify(op[method.toLowerCase()])
+      for (const q of ['scope', 'period', 'date', 'format'])
+        assert.ok(params.includes(`"${q}"`), `${path} takes ${q}`)
+    }
   })
 
   it('reaches the WebSocket routes the client opens (they are not in the OpenAPI document)', async () => {

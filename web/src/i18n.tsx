@@ -151,6 +151,7 @@ const MESSAGES = {
   'role.engineer': ['工程师', 'Engineer'],
   'role.operator': ['操作员', 'Operator'],
   'role.viewer': ['只读用户', 'Viewer'],
+  'role.regional_authority': ['区域主管部门', 'Regional authority'],
   'roleDesc.platform_admin': [
     '管理所有企业、配额与平台安全',
     'Manages every enterprise, quotas and platform security',
@@ -162,6 +163,10 @@ const MESSAGES = {
   'roleDesc.engineer': ['接入设备、配置资产与测点', 'Connects devices, configures assets and points'],
   'roleDesc.operator': ['查看产线、处理报警', 'Watches lines, handles alarms'],
   'roleDesc.viewer': ['只读访问', 'Read-only access'],
+  'roleDesc.regional_authority': [
+    '只看辖区内企业的能源汇总，不看企业原始数据',
+    'Sees energy rollups of the enterprises in its region, never their raw data',
+  ],
   'audit.title': ['审计日志', 'Audit log'],
   'audit.at': ['时间', 'Time'],
   'audit.actor': ['操作人', 'Actor'],

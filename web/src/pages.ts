@@ -6,8 +6,12 @@ import {
   BarChartOutlined,
   ControlOutlined,
   DashboardOutlined,
+  DotChartOutlined,
+  FundOutlined,
+  GlobalOutlined,
   HistoryOutlined,
   TeamOutlined,
+  ThunderboltOutlined,
   ToolOutlined,
 } from '@ant-design/icons'
 import type { ComponentType } from 'react'
@@ -25,6 +29,8 @@ export interface PageEntry {
   readonly icon?: ComponentType
   /** the page acts on one enterprise (a platform admin must choose one first) */
   readonly needsTenant?: boolean
+  /** only these roles see the menu entry (e.g. the regional authority's rollups); default: everyone */
+  readonly roles?: readonly string[]
   readonly load: () => Promise<{ default: ComponentType }>
 }
 
@@ -39,6 +45,10 @@ export const PAGES: readonly PageEntry[] = [
   { path: 'alarm-rules', label: { 'zh-CN': '报警规则', en: 'Alarm rules' }, icon: ControlOutlined, needsTenant: true, load: () => import('./pages/alarms/RuleEditorPage.tsx') },
   { path: 'alarm-kpis', label: { 'zh-CN': '报警绩效', en: 'Alarm KPIs' }, icon: BarChartOutlined, needsTenant: true, load: () => import('./pages/alarms/AlarmKpisPage.tsx') },
   { path: 'work-orders', label: { 'zh-CN': '维修工单', en: 'Work orders' }, icon: ToolOutlined, needsTenant: true, load: () => import('./pages/alarms/WorkOrdersPage.tsx') },
+  { path: 'oee', label: { 'zh-CN': 'OEE 分析', en: 'OEE' }, icon: FundOutlined, needsTenant: true, load: () => import('./pages/analytics/OeePage.tsx') },
+  { path: 'spc', label: { 'zh-CN': 'SPC 控制图', en: 'SPC charts' }, icon: DotChartOutlined, needsTenant: true, load: () => import('./pages/analytics/SpcPage.tsx') },
+  { path: 'energy', label: { 'zh-CN': '能源管理', en: 'Energy' }, icon: ThunderboltOutlined, needsTenant: true, load: () => import('./pages/analytics/EnergyPage.tsx') },
+  { path: 'region-energy', label: { 'zh-CN': '区域能源监测', en: 'Regional energy' }, icon: GlobalOutlined, roles: ['regional_authority'], load: () => import('./pages/analytics/RegionPage.tsx') },
   { path: 'adapters', label: { 'zh-CN': '协议适配器', en: 'Adapters' }, icon: ApiOutlined, needsTenant: true, load: () => import('./pages/adapters/AdaptersPage.tsx') },
   { path: 'users', label: 'menu.users', icon: TeamOutlined, load: () => import('./features/users/UsersPage.tsx') },
   { path: 'audit', label: 'menu.audit', icon: AuditOutlined, load: () => import('./features/audit/AuditPage.tsx') },

@@ -15,7 +15,7 @@ function window(deps: ApiDeps, q: { from?: number; to?: number }): { from: numbe
 
 /** Analytics over stored series. Query parameters only (no `:id`), every answer tenant-scoped. */
 export function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const analytics = createAnalyticsService({ meta: deps.meta, series: deps.series })
+  const analytics = createAnalyticsService({ meta: deps.meta, series: deps.series, downtime: deps.downtime })
 
   app.get(
     '/api/analytics/spc',
@@ -23,7 +23,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDeps): vo
       schema: {
         tags: ['analytics'],
         summary:
-          'Control chart (I-MR or X̄-R), limits, Western Electric rule violations and Cp/Cpk/Pp/Ppk of a point',
+          'Control chart (I-MR, X̄-R or X̄-S), limits (from a baseline period if given), Western Electric rule violations and Cp/Cpk/Pp/Ppk of a point',
         querystring: {
           type: 'object',
           required: ['point'],
@@ -31,7 +31,12 @@ export function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDeps): vo
             point: { type: 'string', minLength: 1, maxLength: 64 },
             from: { type: 'integer', description: 'epoch ms, inclusive; default: to − 1 day' },
             to: { type: 'integer', description: 'epoch ms, exclusive; default: now' },
-            chart: { type: 'string', enum: ['imr', 'xbar-r'], default: 'imr' },
+            chart: { type: 'string', enum: ['imr', 'xbar-r', 'xbar-s'], default: 'imr' },
+            baselineFrom: {
+              type: 'integer',
+              description: 'epoch ms: control limits from this baseline period',
+            },
+            baselineTo: { type: 'integer', description: 'epoch ms, exclusive; needs baselineFrom' },
             subgroup: { type: 'integer', minimum: 2, maximum: 25, default: 5 },
             lsl: { type: 'number' },
             usl: { type: 'number' },
@@ -45,12 +50,21 @@ export function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDeps): vo
         point: string
         from?: number
         to?: number
-        chart: 'imr' | 'xbar-r'
+        chart: 'imr' | 'xbar-r' | 'xbar-s'
         subgroup: number
         lsl?: number
         usl?: number
+        baselineFrom?: number
+        baselineTo?: number
       }
+      if ((q.baselineFrom === undefined) !== (q.baselineTo === undefined))
+        throw CoreErrors.validation('"baselineFrom" and "baselineTo" go together')
+      const baseline =
+        q.baselineFrom === undefined || q.baselineTo === undefined
+          ? undefined
+          : window(deps, { from: q.baselineFrom, to: q.baselineTo })
       return analytics.spc(tenant, {
+        baseline,
         point: q.point as PointId,
         ...window(deps, q),
         chart: q.chart,

@@ -53,9 +53,24 @@ export const API_ROUTES = {
   putAdapter: ['PUT', '/api/devices/{deviceId}/adapter'],
   adapterStatus: ['GET', '/api/devices/{deviceId}/adapter/status'],
   browseOpcua: ['POST', '/api/adapters/opcua/browse'],
+  oee: ['GET', '/api/analytics/oee'],
+  spc: ['GET', '/api/analytics/spc'],
+  energy: ['GET', '/api/analytics/energy'],
+  regionEnergy: ['GET', '/api/region/energy'],
+  downtimeReasons: ['GET', '/api/downtime-reasons'],
+  assignDowntime: ['POST', '/api/downtime-assignments'],
 } as const satisfies Record<string, readonly [string, string]>
 
 export type RouteName = keyof typeof API_ROUTES
+
+/**
+ * Downloads the console links to whose server side is built on another branch (analytics reports,
+ * issue 7): the contract test checks each against /docs/json once the server documents it, and
+ * reports a skip until then. Move an entry to API_ROUTES when every build has it.
+ */
+export const DOWNLOAD_ROUTES = {
+  energyReport: ['GET', '/api/reports/energy'],
+} as const satisfies Record<string, readonly [string, string]>
 
 /** WebSocket routes: not in the OpenAPI document, so the contract test opens them instead. */
 export const WS_ROUTES = { live: '/api/live', alarms: '/api/alarms/live' } as const

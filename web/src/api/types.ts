@@ -1,5 +1,12 @@
 /** Wire types of the Ronghe API, as the server's routes return them (src/core/model.ts, src/api/routes). */
-export type Role = 'platform_admin' | 'enterprise_admin' | 'engineer' | 'operator' | 'viewer'
+export type Role =
+  | 'platform_admin'
+  | 'enterprise_admin'
+  | 'engineer'
+  | 'operator'
+  | 'viewer'
+  /** an authority user: sees regional rollups only (granted by the platform admin) */
+  | 'regional_authority'
 export const ROLES: readonly Role[] = ['platform_admin', 'enterprise_admin', 'engineer', 'operator', 'viewer']
 export type Quality = 'good' | 'uncertain' | 'bad'
 export type AssetLevel = 'site' | 'area' | 'line' | 'cell' | 'equipment'

@@ -62,12 +62,19 @@ export default function AppLayout(): ReactNode {
 
   const items = useMemo(
     () =>
-      PAGES.filter((p) => p.label).map((p) => {
+      PAGES.filter(
+        // a page with roles is for those roles only; an authority user sees only the pages made for it
+        (p) =>
+          p.label &&
+          (p.roles
+            ? principal !== null && p.roles.includes(principal.role)
+            : principal?.role !== 'regional_authority'),
+      ).map((p) => {
         const Icon = p.icon
         const label = typeof p.label === 'string' ? t(p.label) : p.label?.[lang]
         return { key: `/${p.path}`, icon: Icon ? <Icon /> : undefined, label }
       }),
-    [t, lang],
+    [t, lang, principal],
   )
   const selected = items.find((i) => location.pathname.startsWith(i.key))?.key ?? ''
 
