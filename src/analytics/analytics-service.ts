@@ -45,6 +45,8 @@ import {
   samplesToIntervals,
   sumElements,
 } from './oee/index.ts'
+import { productionDayBuckets } from './oee/oee-from-durations.ts'
+import { fleetOee } from './store-analytics.ts'
 import { localDate } from './time/zoned-time.ts'
 
 export interface SpcQuery {
@@ -393,6 +395,36 @@ export function createAnalyticsService(deps: {
     async oee(tenant, q) {
       await deps.meta.getAsset(tenant, q.equipment)
       const points = (await deps.meta.listPoints(tenant, { assetId: q.equipment, limit: 500 })).items
+      const rollups = deps.series.rollups
+      if (rollups !== undefined && productionDayBuckets(q.from, q.to) !== null) {
+        // the store sums time in state and parts per day next to the data (same rules as below)
+        const equipment = q.equipment as string
+        const r = await fleetOee(rollups, tenant, {
+          equipment: [
+            {
+              equipment,
+              state: points.find((x) => x.key === 'state')?.id,
+              good: points.find((x) => x.key === 'good')?.id,
+              scrap: points.find((x) => x.key === 'scrap')?.id,
+            },
+          ],
+          from: q.from,
+          to: q.to,
+          idealCycleMs: q.idealCycleMs,
+          maxHoldMs: q.maxHoldMs,
+        })
+        const elements = sumElements(r.rows.map((x) => x.elements))
+        return {
+          equipment: q.equipment,
+          from: q.from,
+          to: q.to,
+          elements,
+          kpis: oeeKpis(elements),
+          rows: r.rows,
+          pareto: lossPareto(r.losses),
+          unknownStates: r.unknownStates.get(equipment) ?? 0,
+        }
+      }
       const read = async (key: string): Promise<readonly Sample[]> => {
         const point = points.find((x) => x.key === key)
         if (!point) return []
