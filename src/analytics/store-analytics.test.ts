@@ -263,6 +263,8 @@ describe('meter consumption rollup = counterDeltas', () => {
       a.map((x) => [x.bucket, x.completeIntervals, x.coveredIntervals]),
       b.map((x) => [x.bucket, x.completeIntervals, x.coveredIntervals]),
     )
-    a.forEach((x, i) => close(x.consumption, b[i]?.consumption ?? Number.NaN))
+    a.forEach((x, i) => {
+      close(x.consumption, b[i]?.consumption ?? Number.NaN)
+    })
   })
 })
