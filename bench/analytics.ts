@@ -216,7 +216,8 @@ async function main(): Promise<void> {
   const energyFloorSeconds = seconds(t0)
   db.closeSync()
 
-  const round = (x: number | null, d = 3): number | null => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d)
+  const round = (x: number | null, d = 3): number | null =>
+    x === null ? null : Math.round(x * 10 ** d) / 10 ** d
   console.log(
     JSON.stringify({
       oeeMachines: MACHINES,
