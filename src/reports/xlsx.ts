@@ -12,9 +12,18 @@ export interface Sheet {
   readonly boldRows?: readonly number[]
 }
 
+/** XML 1.0 has no place for C0 controls other than tab, line feed and carriage return. */
+function stripControls(s: string): string {
+  let out = ''
+  for (const ch of s) {
+    const c = ch.charCodeAt(0)
+    if (c >= 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) out += ch
+  }
+  return out
+}
+
 const xml = (s: string): string =>
-  s
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+  stripControls(s)
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
     .replaceAll('>', '&gt;')
