@@ -439,6 +439,8 @@ export function createAnalyticsService(deps: {
     async oee(tenant, q) {
       await deps.meta.getAsset(tenant, q.equipment)
       const points = (await deps.meta.listPoints(tenant, { assetId: q.equipment, limit: 500 })).items
+      // One machine's OEE reads its raw states: the loss intervals it lists for reason assignment need
+      // them anyway. Fleet-wide figures come from the store's rollups (fleetOee), tested equal to this.
       const read = async (key: string): Promise<readonly Sample[]> => {
         const point = points.find((x) => x.key === key)
         if (!point) return []

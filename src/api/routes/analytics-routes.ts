@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify'
-import { type AssetId, CoreErrors, type PointId } from '../../core/index.ts'
+import { type AssetId, CoreErrors, type PointId, RongheError } from '../../core/index.ts'
 import { createAnalyticsService, type EnergyCarrier } from '../../analytics/analytics-service.ts'
+import { createEnergyReports, type EnergyReport } from '../../analytics/energy-report.ts'
+import { referenceRollups } from '../../analytics/reference-rollups.ts'
+import { energyReportPdf, energyReportXlsx, reportFileName } from '../../reports/energy-report-files.ts'
 import { type ApiDeps, principalOf, tenantOf } from '../context.ts'
 
 const DAY = 86_400_000
@@ -14,8 +17,88 @@ function window(deps: ApiDeps, q: { from?: number; to?: number }): { from: numbe
 }
 
 /** Analytics over stored series. Query parameters only (no `:id`), every answer tenant-scoped. */
+function badParameter(parameter: string, message: string): RongheError {
+  return new RongheError('REPORT_INVALID_PARAMETER', message, { status: 400, details: { parameter } })
+}
+
 export function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const analytics = createAnalyticsService({ meta: deps.meta, series: deps.series, downtime: deps.downtime })
+  const reports = createEnergyReports({
+    meta: deps.meta,
+    rollups: deps.series.rollups ?? referenceRollups(deps.series),
+  })
+
+  app.get(
+    '/api/reports/energy',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary:
+          'Daily or monthly energy report (日报 / 月报) as JSON, Excel (.xlsx) or PDF: scope=enterprise for the caller’s enterprise (by carrier, by line, tce, CO₂, cost, energy per good part), scope=region for a regional authority (its enterprises’ rollups, key energy-consuming units, ranking, year-on-year, data-quality checks, 15-minute load)',
+        querystring: {
+          type: 'object',
+          properties: {
+            scope: { type: 'string', description: 'enterprise | region' },
+            period: { type: 'string', description: 'day | month' },
+            date: {
+              type: 'string',
+              description: 'YYYY-MM-DD (Asia/Shanghai); a month report takes its month',
+            },
+            format: { type: 'string', description: 'xlsx | pdf | json (default json)' },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query as { scope?: string; period?: string; date?: string; format?: string }
+      if (q.scope !== 'enterprise' && q.scope !== 'region') {
+        throw badParameter('scope', 'scope must be enterprise or region')
+      }
+      if (q.period !== 'day' && q.period !== 'month')
+        throw badParameter('period', 'period must be day or month')
+      const format = q.format ?? 'json'
+      if (format !== 'xlsx' && format !== 'pdf' && format !== 'json') {
+        throw badParameter('format', 'format must be xlsx, pdf or json')
+      }
+      const date = q.date ?? ''
+      const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date)
+      const valid =
+        m !== null &&
+        new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).toISOString().slice(0, 10) === date
+      if (!valid) throw badParameter('date', 'date must be an existing day written YYYY-MM-DD')
+      const p = principalOf(req)
+      let report: EnergyReport
+      if (q.scope === 'region') {
+        if (p.role !== 'regional_authority' || !p.tenant) {
+          throw CoreErrors.forbidden('only a regional authority sees regional reports')
+        }
+        report = await reports.region(p.tenant, q.period, date)
+      } else {
+        if (p.role === 'regional_authority') {
+          throw CoreErrors.forbidden('a regional authority reads scope=region reports')
+        }
+        report = await reports.enterprise(tenantOf(req, 'series:read'), q.period, date)
+      }
+      if (format === 'json') {
+        return reply
+          .header(
+            'content-disposition',
+            `attachment; filename="${reportFileName(report, 'xlsx').replace(/xlsx$/, 'json')}"`,
+          )
+          .type('application/json; charset=utf-8')
+          .send(report)
+      }
+      const body = format === 'xlsx' ? energyReportXlsx(report) : energyReportPdf(report)
+      return reply
+        .header('content-disposition', `attachment; filename="${reportFileName(report, format)}"`)
+        .type(
+          format === 'xlsx'
+            ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+            : 'application/pdf',
+        )
+        .send(body)
+    },
+  )
 
   app.get(
     '/api/analytics/spc',

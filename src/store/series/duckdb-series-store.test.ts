@@ -110,9 +110,9 @@ describe('duckdb series store specifics', () => {
     await st.sizeOnDiskForPlatform()
     const got = await st.range(A, { point: P1, from: 0, to: 1000 * (values.length + 1) })
     assert.equal(got.samples.length, values.length)
-    got.samples.forEach((s, i) =>
-      assert.ok(Object.is(s.value, values[i]), `${values[i]} came back as ${s.value}`),
-    )
+    for (const [i, s] of got.samples.entries()) {
+      assert.ok(Object.is(s.value, values[i]), `${values[i]} came back as ${s.value}`)
+    }
     const b = await st.buckets(A, { points: [P1], from: 0, to: 4000, bucketMs: 4000 })
     assert.equal(b.rows[0]?.max, 23.47)
     await st.close()

@@ -23,6 +23,7 @@ import {
   type TenantId,
   type TenantSample,
 } from '../../core/index.ts'
+import { createDuckdbRollups } from './duckdb-series-rollups.ts'
 import { SeriesErrorCodes, SeriesErrors, translateEngineError } from './series-errors.ts'
 import type {
   BucketQuery,
@@ -455,6 +456,8 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
 
   const store: SeriesStore = {
     capabilities: { engine: 'duckdb', compression: true, maxBatch: MAX_BATCH, maxRange: MAX_RANGE },
+
+    rollups: createDuckdbRollups({ lookup: (tenant, point) => lookup(tenant, point)?.sid, read }),
 
     append(tenant: TenantId, samples: readonly Sample[]): Promise<void> {
       return guarded(async () => {

@@ -83,6 +83,8 @@ export interface SeriesStore {
   /** Bytes on disk of the store, after a checkpoint. */
   sizeOnDiskForPlatform(): Promise<number>
   close(): Promise<void>
+  /** Set-based rollups the engine computes itself; absent when callers must read ranges instead. */
+  readonly rollups?: SeriesRollups
 }
 
 /** Picks a bucket width from a target number of buckets, rounded up to a "nice" width. */
@@ -97,3 +99,130 @@ const NICE_BUCKETS = [
   1, 10, 100, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000,
   1_800_000, 3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
 ] as const
+
+/**
+ * Set-based rollups computed next to the data, so analytics over months of many series does not
+ * ship every sample to the process. Buckets are regular: bucket start = originMs + k × bucketMs
+ * (originMs defaults to 0), e.g. local production days with originMs = −8 h for Asia/Shanghai.
+ * The semantics are those of the analytics module's pure reference functions, which a store without
+ * native rollups falls back to (analytics `referenceRollups`).
+ */
+export interface SeriesRollups {
+  /**
+   * Time each text state held, per point and bucket, inside [from, to). Samples that are bad or
+   * whose text is not in `states` are left out as if absent. A kept sample's state holds until the
+   * next kept sample, at most `maxHoldMs` (then the time is uncovered); samples from
+   * from − maxHoldMs on are read so the state holding into the window counts. A run is a sequence
+   * of samples of one state each within maxHoldMs of the previous; it counts once, in the bucket of
+   * its first moment inside [from, to). maxHoldMs must not exceed bucketMs.
+   */
+  stateDurations(tenant: TenantId, q: StateDurationQuery): Promise<StateDurations>
+  /**
+   * Increases of cumulative counters (good / scrap part counters): for consecutive good numeric
+   * readings the increase is cur − prev, or cur after a drop (a reset counts from 0), attributed to
+   * the later reading's bucket; only later readings in [from, to) count, earlier readings from
+   * from − lookbackMs on serve as their predecessors.
+   */
+  counterIncreases(tenant: TenantId, q: CounterIncreaseQuery): Promise<readonly CounterIncreaseRow[]>
+  /** Meter consumption (see MeterQuery) of the tenant's points. */
+  meterConsumption(
+    tenant: TenantId,
+    q: MeterQuery & { readonly points: readonly PointId[] },
+  ): Promise<MeterConsumption>
+  /** The same for series of many tenants at once (regional rollups); the caller scopes the list. */
+  meterConsumptionForPlatform(
+    q: MeterQuery & { readonly series: readonly { readonly tenant: TenantId; readonly point: PointId }[] },
+  ): Promise<MeterConsumption>
+}
+
+export interface RegularBuckets {
+  readonly bucketMs: number
+  /** a bucket boundary, epoch ms (default 0) */
+  readonly originMs?: number
+}
+
+export interface StateDurationQuery extends RegularBuckets {
+  readonly points: readonly PointId[]
+  readonly from: number
+  readonly to: number
+  readonly maxHoldMs: number
+  readonly states: readonly string[]
+}
+
+export interface StateDurationRow {
+  readonly point: PointId
+  /** bucket start, epoch ms */
+  readonly bucket: number
+  readonly state: string
+  /** ms of the bucket ∩ [from, to) in this state */
+  readonly durationMs: number
+  /** runs of this state whose first moment inside [from, to) lies in this bucket */
+  readonly runs: number
+}
+
+export interface StateDurations {
+  readonly rows: readonly StateDurationRow[]
+  /** per point: good samples read whose text is not one of `states` (left out) */
+  readonly ignored: ReadonlyMap<PointId, number>
+}
+
+export interface CounterIncreaseQuery extends RegularBuckets {
+  readonly points: readonly PointId[]
+  readonly from: number
+  readonly to: number
+  readonly lookbackMs: number
+}
+
+export interface CounterIncreaseRow {
+  readonly point: PointId
+  readonly bucket: number
+  /** sum of the positive increases attributed to this bucket */
+  readonly increase: number
+}
+
+/**
+ * Consumption from cumulative meter registers, by the rules of analytics `counterDeltas` with its
+ * default gap (one interval) and reset (a drop to ≤ 1 % of the previous reading) rules: readings
+ * from from − intervalMs to to + intervalMs are paired; a pair further apart than intervalMs, or
+ * across an unexplained drop, is a gap whose consumption is not spread; a pair within it is split
+ * over the intervals it spans in proportion to time. Buckets group whole intervals: intervalMs
+ * divides bucketMs, and from, to and originMs lie on interval boundaries.
+ */
+export interface MeterQuery extends RegularBuckets {
+  readonly from: number
+  readonly to: number
+  /** default 15 minutes */
+  readonly intervalMs?: number
+  /** register modulus for rollovers; none when absent */
+  readonly rolloverMax?: number
+}
+
+export interface MeterBucketRow {
+  readonly tenant: TenantId
+  readonly point: PointId
+  readonly bucket: number
+  /** known consumption in the bucket (gap-free pairs only) */
+  readonly consumption: number
+  /** intervals of the bucket fully covered by gap-free pairs */
+  readonly completeIntervals: number
+  /** intervals of the bucket with some coverage (complete or partial) */
+  readonly coveredIntervals: number
+}
+
+export interface MeterRegister {
+  readonly tenant: TenantId
+  readonly point: PointId
+  /**
+   * consumption over [from, to) including the known deltas of long gaps (the register difference),
+   * each pair apportioned by time: the independent figure that the sum of the daily values is
+   * checked against (only unexplained drops stay unknown)
+   */
+  readonly registerDelta: number
+}
+
+export interface MeterConsumption {
+  /** buckets with at least one covered interval; a series without any has no rows */
+  readonly rows: readonly MeterBucketRow[]
+  /** one per series that has readings in the window */
+  readonly registers: readonly MeterRegister[]
+}
