@@ -1,4 +1,7 @@
 import type { FastifyInstance } from 'fastify'
+import { createEnergyReports } from '../../analytics/energy-report.ts'
+import { referenceRollups } from '../../analytics/reference-rollups.ts'
+import { localDate } from '../../analytics/index.ts'
 import type { Role, TenantId, UserId } from '../../core/index.ts'
 import type { AuditQuery, NewTenant } from '../../store/meta/index.ts'
 import {
@@ -27,6 +30,10 @@ const tenantBody = {
 
 /** Enterprises (tenants), users, API keys, the audit log and the overview. */
 export function registerAdminRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const energy = createEnergyReports({
+    meta: deps.meta,
+    rollups: deps.series.rollups ?? referenceRollups(deps.series),
+  })
   app.post(
     '/api/tenants',
     {
@@ -197,18 +204,19 @@ export function registerAdminRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const now = deps.clock.now()
       const CST = 8 * 3_600_000 // China Standard Time, UTC+8
       const dayStart = Math.floor((now + CST) / 86_400_000) * 86_400_000 - CST
-      const [devices, points, stats] = await Promise.all([
+      const [devices, points, stats, today] = await Promise.all([
         deps.meta.countDevices(tenant),
         deps.meta.countPoints(tenant),
         deps.series.stats(tenant, { from: dayStart, to: now + 86_400_000 }),
+        energy.enterprise(tenant, 'day', localDate(now)),
       ])
-      // alarms and energy fill in when their modules are wired; null means "not available yet"
       return {
         devices,
         points,
         samplesToday: stats.samples,
         activeAlarms: deps.rules === undefined ? null : await deps.rules.activeAlarmCount(tenant),
-        energyTodayKwh: null,
+        // electricity of today's report (China Standard Time); null when the enterprise has no meter
+        energyTodayKwh: today.completeness === null ? null : today.total.electricityKWh,
         at: now,
       }
     },
