@@ -9,8 +9,8 @@ import {
   type ScratchDatabase,
 } from '../../src/store/series/postgres-scratch.ts'
 import { type NatsCluster, natsServerBinary, startNatsCluster } from '../support/nats-cluster.ts'
-import { ADMIN_PASSWORD, eventually, testUscc } from '../support/platform.ts'
-import { api, killNode, type Node, startNode } from '../support/ronghe-node.ts'
+import { eventually, testUscc } from '../support/platform.ts'
+import { adminToken, api, killNode, type Node, startNode } from '../support/ronghe-node.ts'
 import { needService } from '../support/services.ts'
 
 /**
@@ -88,11 +88,7 @@ describe('a cluster: three NATS nodes, two Ronghe nodes, one PostgreSQL', () => 
   it('loses no acknowledged sample and raises each alarm once when a Ronghe node and a NATS node die', async (t) => {
     if (skip || !nats || !db) return t.skip(skip)
     const [a, b] = nodes as [Node, Node]
-    const login = await api<{ token: string }>(a, 'POST', '/api/auth/login', {
-      body: { username: 'admin', password: ADMIN_PASSWORD },
-    })
-    assert.equal(login.status, 200, JSON.stringify(login.body))
-    const admin = login.body.token
+    const admin = await adminToken(a)
     const ten = await api<{ id: string }>(a, 'POST', '/api/tenants', {
       token: admin,
       body: { name: '集群测试企业', uscc: testUscc(), industryCode: 'C3360', regionCode: '440600' },

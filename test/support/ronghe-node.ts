@@ -85,3 +85,20 @@ export async function api<T>(
   const text = await r.text()
   return { status: r.status, body: (text ? JSON.parse(text) : null) as T }
 }
+
+/**
+ * The platform admin's token. A node serves its API a moment before it has created the first
+ * platform admin, so a fresh installation is asked until the admin exists.
+ */
+export async function adminToken(n: Node): Promise<string> {
+  return eventually(
+    async () => {
+      const r = await api<{ token?: string }>(n, 'POST', '/api/auth/login', {
+        body: { username: 'admin', password: ADMIN_PASSWORD },
+      })
+      return r.status === 200 ? r.body.token : undefined
+    },
+    30_000,
+    `node ${n.name}: the platform admin`,
+  )
+}
