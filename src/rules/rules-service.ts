@@ -394,7 +394,7 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
       const alarm = byId.get(e.alarmId) as AlarmRecord
       notifier.onTransition(rt.tenant, e, alarm)
       const change: AlarmChange = { tenant: rt.tenant, event: e, alarm }
-      void bus.publish(AlarmSubjects.alarmChanged, change)
+      void bus.publish(AlarmSubjects.alarmChanged, { ...change, origin })
       if (ws !== undefined) for (const w of ws) w(change)
     }
   }
@@ -692,6 +692,19 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
             log.error('rule evaluation failed', { tenant: data.tenant, error: String(err) }),
           ),
         ),
+      )
+      // a transition another node recorded (an operator action there, or an evaluation it won):
+      // this node's book takes the record, and this node's live watchers see it
+      unsubscribe.push(
+        bus.subscribe<AlarmChange & { origin?: string }>(AlarmSubjects.alarmChanged, ({ data }) => {
+          if (data.origin === undefined || data.origin === origin || stopped) return
+          const { origin: _, ...change } = data
+          const rt = settled.get(change.tenant)
+          if (rt !== undefined)
+            void serial(rt, () => rt.book.restore([change.alarm])).catch(() => undefined)
+          const ws = watchers.get(change.tenant)
+          if (ws !== undefined) for (const w of ws) w(change)
+        }),
       )
       unsubscribe.push(
         bus.subscribe<{ tenant: TenantId; origin: string }>(AlarmSubjects.rulesChanged, ({ data }) => {
