@@ -107,7 +107,7 @@ export function createNatsMqttIngest(deps: NatsMqttIngestDeps): NatsMqttIngest {
       const r = await pipeline.write(tenant, device.id, values)
       if (r.rejected.length > 0) refused += r.rejected.length
       // acknowledged to NATS only once queryable in the series store, not just in this node's log
-      await pipeline.drained()
+      await pipeline.appliedSoFar()
       await m.ackAck()
       acked++
     } catch (err) {
