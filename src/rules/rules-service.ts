@@ -700,8 +700,7 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
           if (data.origin === undefined || data.origin === origin || stopped) return
           const { origin: _, ...change } = data
           const rt = settled.get(change.tenant)
-          if (rt !== undefined)
-            void serial(rt, () => rt.book.restore([change.alarm])).catch(() => undefined)
+          if (rt !== undefined) void serial(rt, () => rt.book.restore([change.alarm])).catch(() => undefined)
           const ws = watchers.get(change.tenant)
           if (ws !== undefined) for (const w of ws) w(change)
         }),
