@@ -20,9 +20,15 @@ import { createAdapterManager } from './ingest/adapter-manager.ts'
 import { createDeviceGateway } from './ingest/device-gateway.ts'
 import { createIngestPipeline, type IngestPipeline } from './ingest/ingest-pipeline.ts'
 import { createMqttBroker, type MqttBroker } from './ingest/mqtt/index.ts'
+import { createNatsMqttIngest, type NatsMqttIngest } from './ingest/nats-mqtt-ingest.ts'
 import { createSparkplugHost } from './ingest/sparkplug/sparkplug-host.ts'
 import { openWriteAheadLog } from './ingest/wal/write-ahead-log.ts'
-import { createRulesService, openSqliteAlarmStore, type RulesService } from './rules/index.ts'
+import {
+  createRulesService,
+  openPostgresAlarmStore,
+  openSqliteAlarmStore,
+  type RulesService,
+} from './rules/index.ts'
 import { openPlanningService } from './scheduling/planning-service.ts'
 import { openDowntimeReasonStore } from './analytics/downtime/downtime-reasons.ts'
 import { createSecurityService, type SecurityService } from './security/security-service.ts'
@@ -104,6 +110,19 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     log: log.child('ingest'),
   })
   await pipeline.start()
+  // Scale-out device front door: devices publish to the NATS cluster's MQTT listener; every node
+  // shares one JetStream consumer on NATS's MQTT stream and acknowledges after the samples are stored.
+  let natsMqtt: NatsMqttIngest | null = null
+  if (config.natsUrl && config.natsMqtt.enabled) {
+    natsMqtt = createNatsMqttIngest({
+      url: config.natsUrl,
+      meta,
+      pipeline,
+      ackWaitMs: config.natsMqtt.ackWaitMs,
+      log: log.child('nats-mqtt'),
+    })
+    await natsMqtt.start()
+  }
   // OPC UA / Modbus adapters configured through the API, feeding the pipeline (adapters.db)
   const adapters = createAdapterManager({
     dataDir: config.dataDir,
@@ -136,8 +155,11 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     },
   })
 
-  // rules and alarms keep their own SQLite file beside meta.db (as identifiers do)
-  const alarmDb = await openSqliteAlarmStore(join(config.dataDir, 'rules.db'))
+  // rules and alarms keep their own SQLite file beside meta.db (as identifiers do); in the scale-out
+  // shape their tables are in the shared PostgreSQL database, so every node sees every alarm
+  const alarmDb = config.databaseUrl
+    ? await openPostgresAlarmStore(config.databaseUrl)
+    : await openSqliteAlarmStore(join(config.dataDir, 'rules.db'))
   const rules = createRulesService({
     store: alarmDb.store,
     meta,
@@ -303,6 +325,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       await broker?.close()
       await api.close()
       await adapters.stop()
+      await natsMqtt?.stop()
       await pipeline.stop()
       live.stop()
       await rules.stop()

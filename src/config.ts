@@ -42,6 +42,13 @@ export interface RongheConfig {
   readonly databaseUrl: string | undefined
   /** scale-out: NATS JetStream bus when set */
   readonly natsUrl: string | undefined
+  /** scale-out device front door: the NATS cluster's MQTT listener, consumed from JetStream */
+  readonly natsMqtt: {
+    /** consume devices' QoS 1 messages from the `$MQTT_msgs` stream (only when natsUrl is set) */
+    readonly enabled: boolean
+    /** a message a node took but did not acknowledge is handed to another node after this, ms */
+    readonly ackWaitMs: number
+  }
   /** create the demo enterprise and virtual factory on a new data directory */
   readonly demo: boolean
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' | 'silent' }
@@ -79,6 +86,7 @@ export const DEFAULT_CONFIG: RongheConfig = {
   security: { adminPassword: undefined, sessionTtlMinutes: 12 * 60 },
   databaseUrl: undefined,
   natsUrl: undefined,
+  natsMqtt: { enabled: true, ackWaitMs: 10_000 },
   demo: true,
   log: { level: 'info' },
   identifiers: {
@@ -122,6 +130,8 @@ const KEYS: readonly Key[] = [
   { path: ['security', 'sessionTtlMinutes'], env: 'RONGHE_SESSION_TTL_MINUTES', kind: 'int', min: 1 },
   { path: ['databaseUrl'], env: 'RONGHE_DATABASE_URL', kind: 'string', secret: true },
   { path: ['natsUrl'], env: 'RONGHE_NATS_URL', kind: 'string' },
+  { path: ['natsMqtt', 'enabled'], env: 'RONGHE_NATS_MQTT_ENABLED', kind: 'bool' },
+  { path: ['natsMqtt', 'ackWaitMs'], env: 'RONGHE_NATS_MQTT_ACK_WAIT_MS', kind: 'int', min: 1000 },
   { path: ['demo'], env: 'RONGHE_DEMO', kind: 'bool' },
   { path: ['log', 'level'], env: 'RONGHE_LOG_LEVEL', kind: 'level' },
   { path: ['identifiers', 'role'], env: 'RONGHE_IDENT_ROLE', kind: 'string' },

@@ -58,6 +58,11 @@ export interface IngestPipeline extends IngestSink {
   invalidate(tenant: TenantId, device: DeviceId): void
   /** resolves when everything acknowledged so far is queryable in the series store */
   drained(): Promise<void>
+  /**
+   * resolves when everything accepted before the call is in the series store — unlike drained(),
+   * it does not wait for what others write after the call, so it cannot starve under load
+   */
+  appliedSoFar(): Promise<void>
   stats(): {
     accepted: number
     rejected: number
@@ -95,6 +100,10 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
   let applying = false
   let stopped = false
   let drainWaiters: (() => void)[] = []
+  // queue entries ever pushed and ever applied (the queue is FIFO, so positions are exact)
+  let entriesPushed = 0
+  let entriesApplied = 0
+  let appliedWaiters: { upTo: number; resolve: () => void }[] = []
   let spaceWaiters: (() => void)[] = []
 
   const cacheKey = (tenant: TenantId, device: DeviceId): string => `${tenant}\u0000${device}`
@@ -191,6 +200,7 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
     const rows: TenantSample[] = samples.map((s) => ({ ...s, tenant }))
     const lsn = await wal.append(rows)
     queue.push({ lsn, rows })
+    entriesPushed++
     queued += rows.length
     accepted += rows.length
     void bus.publish(Subjects.sampleIngested, { tenant, samples })
@@ -231,6 +241,12 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
         queued -= batch.length
         applied += batch.length
         wal.checkpoint(upTo)
+        entriesApplied += take
+        if (appliedWaiters.length > 0) {
+          const due = appliedWaiters.filter((w) => w.upTo <= entriesApplied)
+          appliedWaiters = appliedWaiters.filter((w) => w.upTo > entriesApplied)
+          for (const w of due) w.resolve()
+        }
         if (queued <= maxQueued && spaceWaiters.length > 0) {
           const w = spaceWaiters
           spaceWaiters = []
@@ -254,6 +270,7 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
       let rows = 0
       for (const r of rec) {
         queue.push({ lsn: r.lsn, rows: r.rows })
+        entriesPushed++
         queued += r.rows.length
         rows += r.rows.length
       }
@@ -306,6 +323,12 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
       if (queue.length === 0 && !applying) return Promise.resolve()
       if (!applying) void applyLoop()
       return new Promise<void>((r) => drainWaiters.push(r))
+    },
+    appliedSoFar(): Promise<void> {
+      if (queue.length === 0) return Promise.resolve()
+      if (!applying) void applyLoop()
+      const upTo = entriesPushed
+      return new Promise<void>((resolve) => appliedWaiters.push({ upTo, resolve }))
     },
     stats: () => ({ accepted, rejected: rejectedCount, queued, applied, lastApplyError }),
     async stop(): Promise<void> {

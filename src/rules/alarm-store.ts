@@ -65,12 +65,16 @@ export interface AlarmStore {
   putTemplate(tenant: TenantId, t: StoredTemplate): Promise<void>
   deleteTemplate(tenant: TenantId, id: string): Promise<void>
 
-  /** the alarms' current records and the transitions that led there, in one transaction */
+  /**
+   * The alarms' current records and the transitions that led there, in one transaction. An alarm
+   * whose stored state is not the `from` of its first event (another node sharing the store made a
+   * transition first) is not written; its id is returned so the caller reloads it.
+   */
   recordTransitions(
     tenant: TenantId,
     records: readonly AlarmRecord[],
     events: readonly AlarmEvent[],
-  ): Promise<void>
+  ): Promise<readonly string[]>
   listAlarms(tenant: TenantId): Promise<AlarmRecord[]>
   listAlarmEvents(
     tenant: TenantId,

@@ -87,4 +87,4 @@ export {
   type WorkOrderEventKind,
   type WorkOrderStatus,
 } from './work-orders.ts'
-export { openSqliteAlarmStore } from './open-rules.ts'
+export { openPostgresAlarmStore, openSqliteAlarmStore } from './open-rules.ts'

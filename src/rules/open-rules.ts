@@ -5,7 +5,8 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { Kysely, SqliteDialect } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import pg from 'pg'
 import type { AlarmStore } from './alarm-store.ts'
 import { migrateRules, type RulesTables } from './rules-migrations.ts'
 import { createSqliteAlarmStore } from './sqlite-alarm-store.ts'
@@ -20,5 +21,42 @@ export async function openSqliteAlarmStore(
   sqlite.pragma('busy_timeout = 5000')
   const db = new Kysely<RulesTables>({ dialect: new SqliteDialect({ database: sqlite }) })
   await migrateRules(db)
+  return { store: createSqliteAlarmStore(db), close: () => db.destroy() }
+}
+
+const INT8_OID = 20
+
+/**
+ * Opens the rules module's tables on PostgreSQL (the scale-out shape: every node shares them, in the
+ * same database as the metadata; every key starts with tenant_id). int8 columns (epoch ms, sequence
+ * numbers) are parsed as numbers, so rows look exactly like SQLite's.
+ */
+export async function openPostgresAlarmStore(
+  url: string,
+  options: { maxConnections?: number } = {},
+): Promise<{ store: AlarmStore; close(): Promise<void> }> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 5,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID && format !== 'binary'
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+    },
+  })
+  // an idle client losing its server must not crash the process; the next query reports it
+  pool.on('error', () => undefined)
+  const db = new Kysely<RulesTables>({ dialect: new PostgresDialect({ pool }) })
+  try {
+    // several nodes may start at once: one migrates, the others wait for its lock
+    await db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(hashtext('ronghe_rules_migrations'))`.execute(trx)
+      await migrateRules(trx, 'postgres')
+    })
+  } catch (err) {
+    await db.destroy()
+    throw err
+  }
   return { store: createSqliteAlarmStore(db), close: () => db.destroy() }
 }

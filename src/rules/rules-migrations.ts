@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import type { CreateTableBuilder, Kysely } from 'kysely'
 
 /**
  * Tables of the rules module: rules and templates, the alarm book's durable mirror, every lifecycle
@@ -93,7 +93,12 @@ export interface RulesTables {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the platform's database type is a superset of ours
-export async function migrateRules(db: Kysely<any>): Promise<void> {
+export async function migrateRules(db: Kysely<any>, engine: 'sqlite' | 'postgres' = 'sqlite'): Promise<void> {
+  // an increasing sequence number: SQLite's autoincrement rowid, PostgreSQL's bigserial
+  const seq = (t: CreateTableBuilder<string, never>): CreateTableBuilder<string, 'seq'> =>
+    engine === 'postgres'
+      ? t.addColumn('seq', 'bigserial', (c) => c.primaryKey())
+      : t.addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
   await db.schema
     .createTable('rules')
     .ifNotExists()
@@ -141,7 +146,7 @@ export async function migrateRules(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('alarm_events')
     .ifNotExists()
-    .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(seq)
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('alarm_id', 'text', (c) => c.notNull())
     .addColumn('from_state', 'text', (c) => c.notNull())
@@ -188,7 +193,7 @@ export async function migrateRules(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('work_order_events')
     .ifNotExists()
-    .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(seq)
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('order_id', 'text', (c) => c.notNull())
     .addColumn('at', 'bigint', (c) => c.notNull())
@@ -213,7 +218,7 @@ export async function migrateRules(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('notification_deliveries')
     .ifNotExists()
-    .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(seq)
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('channel_id', 'text', (c) => c.notNull())
     .addColumn('alarm_id', 'text', (c) => c.notNull())

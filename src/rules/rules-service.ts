@@ -48,6 +48,8 @@ import { type ReliabilityFigures, reliabilityOf, type WorkOrder, type WorkOrderE
 export const AlarmSubjects = {
   /** one alarm transition: { tenant, event: AlarmEvent, alarm: AlarmRecord } */
   alarmChanged: 'alarm.changed',
+  /** a tenant's rules, templates or channels changed on one node: { tenant, origin } */
+  rulesChanged: 'rules.changed',
 } as const
 
 export interface AlarmChange {
@@ -228,8 +230,15 @@ function sampleValue(s: Sample): SampleValue {
 }
 
 export function createRulesService(deps: RulesServiceDeps): RulesService {
-  const { store, meta, series, bus, clock } = deps
+  const { meta, series, bus, clock } = deps
   const log = deps.log ?? { warn: () => undefined, error: (m: string, e?: unknown) => console.error(m, e) }
+  // nodes sharing one store (scale-out) hear of each other's rule changes and reload that tenant
+  const origin = newId('node')
+  const store = announcingChanges(deps.store, (tenant) => {
+    void bus
+      .publish(AlarmSubjects.rulesChanged, { tenant, origin })
+      .catch((err) => log.error('could not announce a rule change', { error: String(err) }))
+  })
   const directory: PointDirectory = createPointDirectory(meta)
   const tenants = new Map<TenantId, Promise<TenantRt>>()
   const watchers = new Map<TenantId, Set<(c: AlarmChange) => void>>()
@@ -347,6 +356,17 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
     return p
   }
 
+  /** Another node changed the tenant's rules: load them again once what is queued is done. */
+  async function reload(tenant: TenantId): Promise<void> {
+    const current = tenants.get(tenant)
+    const rt = current === undefined ? null : await current.catch(() => null)
+    if (rt !== null) await rt.queue
+    const p = load(tenant)
+    p.catch(() => tenants.delete(tenant))
+    tenants.set(tenant, p)
+    await p
+  }
+
   /** Runs `fn` after everything queued for the tenant; failures are the caller's, not the queue's. */
   function serial<T>(rt: TenantRt, fn: () => Promise<T> | T): Promise<T> {
     const run = rt.queue.then(fn, fn)
@@ -359,14 +379,22 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
     if (events.length === 0) return
     const ids = [...new Set(events.map((e) => e.alarmId))]
     const records = ids.map((id) => rt.book.get(id)).filter((r): r is AlarmRecord => r !== undefined)
-    await store.recordTransitions(rt.tenant, records, events)
+    const conflicts = await store.recordTransitions(rt.tenant, records, events)
+    let kept = events
+    if (conflicts.length > 0) {
+      // another node sharing the store recorded these alarms' transitions first (every node
+      // evaluates every sample): take the stored records, and announce nothing for them
+      const skip = new Set(conflicts)
+      rt.book.restore((await store.listAlarms(rt.tenant)).filter((a) => skip.has(a.alarmId)))
+      kept = events.filter((e) => !skip.has(e.alarmId))
+    }
     const byId = new Map(records.map((r) => [r.alarmId, r]))
     const ws = watchers.get(rt.tenant)
-    for (const e of events) {
+    for (const e of kept) {
       const alarm = byId.get(e.alarmId) as AlarmRecord
       notifier.onTransition(rt.tenant, e, alarm)
       const change: AlarmChange = { tenant: rt.tenant, event: e, alarm }
-      void bus.publish(AlarmSubjects.alarmChanged, change)
+      void bus.publish(AlarmSubjects.alarmChanged, { ...change, origin })
       if (ws !== undefined) for (const w of ws) w(change)
     }
   }
@@ -664,6 +692,26 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
             log.error('rule evaluation failed', { tenant: data.tenant, error: String(err) }),
           ),
         ),
+      )
+      // a transition another node recorded (an operator action there, or an evaluation it won):
+      // this node's book takes the record, and this node's live watchers see it
+      unsubscribe.push(
+        bus.subscribe<AlarmChange & { origin?: string }>(AlarmSubjects.alarmChanged, ({ data }) => {
+          if (data.origin === undefined || data.origin === origin || stopped) return
+          const { origin: _, ...change } = data
+          const rt = settled.get(change.tenant)
+          if (rt !== undefined) void serial(rt, () => rt.book.restore([change.alarm])).catch(() => undefined)
+          const ws = watchers.get(change.tenant)
+          if (ws !== undefined) for (const w of ws) w(change)
+        }),
+      )
+      unsubscribe.push(
+        bus.subscribe<{ tenant: TenantId; origin: string }>(AlarmSubjects.rulesChanged, ({ data }) => {
+          if (data.origin === origin || stopped) return
+          reload(data.tenant).catch((err) =>
+            log.error('reloading rules changed on another node failed', { error: String(err) }),
+          )
+        }),
       )
       const invalidate = ({ data }: { data: { tenant: TenantId } }): void => directory.invalidate(data.tenant)
       unsubscribe.push(bus.subscribe('point.changed', invalidate))
@@ -1058,4 +1106,25 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
     },
   }
   return service
+}
+
+/** The store, announcing each change of a tenant's rules, templates or channels once it is written. */
+function announcingChanges(store: AlarmStore, changed: (tenant: TenantId) => void): AlarmStore {
+  const after =
+    <A extends [TenantId, ...unknown[]], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const r = await fn(...args)
+      changed(args[0])
+      return r
+    }
+  return {
+    ...store,
+    tenantsForPlatform: () => store.tenantsForPlatform(),
+    putRules: after(store.putRules.bind(store)),
+    deleteRules: after(store.deleteRules.bind(store)),
+    putTemplate: after(store.putTemplate.bind(store)),
+    deleteTemplate: after(store.deleteTemplate.bind(store)),
+    putChannel: after(store.putChannel.bind(store)),
+    deleteChannel: after(store.deleteChannel.bind(store)),
+  }
 }

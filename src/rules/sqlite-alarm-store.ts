@@ -175,7 +175,11 @@ export function createSqliteAlarmStore(anyDb: Kysely<any>): AlarmStore {
     },
 
     async recordTransitions(tenant, records, events) {
-      if (records.length === 0 && events.length === 0) return
+      if (records.length === 0 && events.length === 0) return []
+      // the state each alarm is expected to be in before these events: the first event's `from`
+      const expected = new Map<string, AlarmState>()
+      for (const e of events) if (!expected.has(e.alarmId)) expected.set(e.alarmId, e.from)
+      const conflicts: string[] = []
       await db.transaction().execute(async (trx) => {
         for (const r of records) {
           const row = {
@@ -189,27 +193,60 @@ export function createSqliteAlarmStore(anyDb: Kysely<any>): AlarmStore {
             last_change_at: r.lastChangeAt,
             record_json: JSON.stringify(r),
           }
-          await trx
-            .insertInto('alarms')
-            .values(row)
-            .onConflict((oc) =>
-              oc.columns(['tenant_id', 'alarm_id']).doUpdateSet({
-                rule_id: row.rule_id,
-                equipment: row.equipment,
-                state: row.state,
-                condition_active: row.condition_active,
-                priority: row.priority,
-                last_change_at: row.last_change_at,
-                record_json: row.record_json,
-              }),
-            )
-            .execute()
+          const from = expected.get(r.alarmId)
+          if (from === undefined) {
+            await trx
+              .insertInto('alarms')
+              .values(row)
+              .onConflict((oc) =>
+                oc.columns(['tenant_id', 'alarm_id']).doUpdateSet({
+                  rule_id: row.rule_id,
+                  equipment: row.equipment,
+                  state: row.state,
+                  condition_active: row.condition_active,
+                  priority: row.priority,
+                  last_change_at: row.last_change_at,
+                  record_json: row.record_json,
+                }),
+              )
+              .execute()
+            continue
+          }
+          // compare and set: another node (sharing this database) may have made the same
+          // transition first; then this one is not recorded and the caller reloads the alarm
+          const upd = await trx
+            .updateTable('alarms')
+            .set({
+              rule_id: row.rule_id,
+              equipment: row.equipment,
+              state: row.state,
+              condition_active: row.condition_active,
+              priority: row.priority,
+              last_change_at: row.last_change_at,
+              record_json: row.record_json,
+            })
+            .where('tenant_id', '=', tenant)
+            .where('alarm_id', '=', r.alarmId)
+            .where('state', '=', from)
+            .executeTakeFirst()
+          if (Number(upd.numUpdatedRows) === 1) continue
+          const ins =
+            from === 'normal'
+              ? await trx
+                  .insertInto('alarms')
+                  .values(row)
+                  .onConflict((oc) => oc.columns(['tenant_id', 'alarm_id']).doNothing())
+                  .executeTakeFirst()
+              : undefined
+          if (Number(ins?.numInsertedOrUpdatedRows ?? 0) !== 1) conflicts.push(r.alarmId)
         }
-        for (let i = 0; i < events.length; i += 200) {
+        const skip = new Set(conflicts)
+        const kept = skip.size === 0 ? events : events.filter((e) => !skip.has(e.alarmId))
+        for (let i = 0; i < kept.length; i += 200) {
           await trx
             .insertInto('alarm_events')
             .values(
-              events.slice(i, i + 200).map((e: AlarmEvent) => ({
+              kept.slice(i, i + 200).map((e: AlarmEvent) => ({
                 tenant_id: tenant,
                 alarm_id: e.alarmId,
                 from_state: e.from,
@@ -226,6 +263,7 @@ export function createSqliteAlarmStore(anyDb: Kysely<any>): AlarmStore {
             .execute()
         }
       })
+      return conflicts
     },
     async listAlarms(tenant) {
       const rows = await db
