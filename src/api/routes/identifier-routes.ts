@@ -18,6 +18,7 @@ import {
   type RegisterInput,
   resolutionBody,
   toJsonValue,
+  type ValueFilter,
 } from '../../identifiers/index.ts'
 import { can } from '../../security/rbac.ts'
 import { type ApiDeps, auditOf, requirePlatformAdmin, tenantOf } from '../context.ts'
@@ -175,8 +176,14 @@ function recordJson(r: HandleRecord): Record<string, unknown> {
   }
 }
 
+function isUnfiltered(f: ValueFilter): boolean {
+  return (f.types?.length ?? 0) === 0 && (f.indexes?.length ?? 0) === 0
+}
+
 function registerHandleRoutes(app: FastifyInstance, deps: ApiDeps, ident: IdentifierService): void {
   const onRequest = optionalAuth(deps)
+  /** cache entry → its public, unfiltered body as JSON text (dropped with the entry) */
+  const publicBodies = new WeakMap<object, string>()
   const handleParam = {
     tags: ['identifiers'],
     params: { type: 'object', properties: { '*': { type: 'string' } } },
@@ -237,6 +244,15 @@ function registerHandleRoutes(app: FastifyInstance, deps: ApiDeps, ident: Identi
       if (r.source === 'stale') reply.header('warning', '110 - "Response is Stale"')
       reply.header('x-ronghe-resolution-source', r.source)
       if (r.upstream !== undefined) reply.header('x-ronghe-resolved-by', r.upstream)
+      // the common public read of a cached handle: serialise its body once per cache entry
+      if (r.cacheEntry !== undefined && status === 200 && !owner && isUnfiltered(q.filter)) {
+        let text = publicBodies.get(r.cacheEntry)
+        if (text === undefined) {
+          text = JSON.stringify(resolutionBody(r))
+          publicBodies.set(r.cacheEntry, text)
+        }
+        return reply.code(200).type('application/json; charset=utf-8').send(text)
+      }
       return reply.code(status).send(resolutionBody(r))
     },
   )
