@@ -47,7 +47,10 @@ describe('sqlite handle store: prepared resolution reads', () => {
       ['ten_other' as TenantId, '88.118.8/P1'],
     ] as const)
       assert.deepEqual(await prepared.getHandle(t, h), await kyselyOnly.getHandle(t, h), `${t} ${h}`)
-    assert.equal((await prepared.getHandle(acme, '88.118.8/P1'))?.values[0]?.data.value, 'https://acme.cn/p/1')
+    assert.equal(
+      (await prepared.getHandle(acme, '88.118.8/P1'))?.values[0]?.data.value,
+      'https://acme.cn/p/1',
+    )
   })
 
   it('do not see a write of a transaction still open, and see it once committed', async () => {

@@ -116,11 +116,7 @@ export function createSqliteHandleStore(
       const candidates = prefixAncestry(prefix)
       const rows = fast?.usable()
         ? fast.prefixes(candidates)
-        : await db
-        .selectFrom('ident_prefixes')
-        .selectAll()
-        .where('prefix', 'in', candidates)
-        .execute()
+        : await db.selectFrom('ident_prefixes').selectAll().where('prefix', 'in', candidates).execute()
       if (rows.length === 0) return null
       rows.sort((a, b) => b.prefix.length - a.prefix.length)
       return toPrefix(rows[0]!)
@@ -129,11 +125,11 @@ export function createSqliteHandleStore(
       const r = fast?.usable()
         ? fast.handle(tenant, handle)
         : await db
-        .selectFrom('ident_handles')
-        .selectAll()
-        .where('tenant_id', '=', tenant)
-        .where('handle', '=', handle)
-        .executeTakeFirst()
+            .selectFrom('ident_handles')
+            .selectAll()
+            .where('tenant_id', '=', tenant)
+            .where('handle', '=', handle)
+            .executeTakeFirst()
       return r === undefined ? null : toRecord(r)
     },
     async putHandle(tenant, record, opts) {
