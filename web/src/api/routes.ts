@@ -53,6 +53,17 @@ export const API_ROUTES = {
   putAdapter: ['PUT', '/api/devices/{deviceId}/adapter'],
   adapterStatus: ['GET', '/api/devices/{deviceId}/adapter/status'],
   browseOpcua: ['POST', '/api/adapters/opcua/browse'],
+  identNode: ['GET', '/api/identifiers/node'],
+  identPrefixes: ['GET', '/api/identifiers/prefixes'],
+  assignPrefix: ['POST', '/api/identifiers/prefixes'],
+  identTemplates: ['GET', '/api/identifiers/templates'],
+  handles: ['GET', '/api/handles'],
+  resolveHandle: ['GET', '/api/handles/{*}'],
+  registerHandle: ['POST', '/api/handles'],
+  registerBulk: ['POST', '/api/identifiers/bulk'],
+  epcisEvents: ['GET', '/api/epcis/events'],
+  epcisEvent: ['GET', '/api/epcis/events/{*}'],
+  trace: ['GET', '/api/trace/{*}'],
 } as const satisfies Record<string, readonly [string, string]>
 
 export type RouteName = keyof typeof API_ROUTES
