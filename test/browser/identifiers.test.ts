@@ -135,7 +135,7 @@ describe('identifier console in headless Chromium', { skip }, () => {
       async () =>
         (await detail
           .locator('[data-testid=handle-qr]')
-          .evaluate((img) => (img as HTMLImageElement).naturalWidth)) > 0,
+          .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) > 0,
       10_000,
       'the QR code image loads',
     )

@@ -41,13 +41,25 @@ export function registerIdentifierRoutes(app: FastifyInstance, deps: ApiDeps): v
   registerIdentifierPublicRoutes(app, deps, ident)
 }
 
-/** Authenticate when a bearer token is present, on paths the server lets through as public. */
-export function optionalAuth(deps: ApiDeps): (req: FastifyRequest) => Promise<void> {
-  return async function authenticateIfPresent(req: FastifyRequest): Promise<void> {
-    if (req.principal) return
+/**
+ * Authenticate when a bearer token is present, on paths the server lets through as public. A callback
+ * hook, so the anonymous request (every public resolution) passes without a promise and a microtask.
+ */
+export function optionalAuth(
+  deps: ApiDeps,
+): (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void {
+  return function authenticateIfPresent(req, _reply, done): void {
+    if (req.principal) return done()
     const header = req.headers.authorization
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined
-    if (token) req.principal = await deps.security.authenticate(token)
+    if (!token) return done()
+    deps.security.authenticate(token).then(
+      (p) => {
+        req.principal = p
+        done()
+      },
+      (err: Error) => done(err),
+    )
   }
 }
 
