@@ -49,10 +49,12 @@ export function optionalAuth(
   deps: ApiDeps,
 ): (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void {
   return function authenticateIfPresent(req, _reply, done): void {
-    if (req.principal) return done()
     const header = req.headers.authorization
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined
-    if (!token) return done()
+    if (req.principal || !token) {
+      done()
+      return
+    }
     deps.security.authenticate(token).then(
       (p) => {
         req.principal = p
