@@ -5,6 +5,8 @@
  * - EPCIS events captured/s over HTTP, POST /api/epcis/capture with documents of 1000 events;
  * - resolutions/s and p50/p99 for cache hits and for misses served from the local store (auth=true
  *   bypasses the cache), GET /api/handles/{handle} with keep-alive from a client in a SEPARATE process;
+ * - the server's CPU time per resolution (µs, user + system of the server process), which other load on a
+ *   shared machine disturbs far less than the rates;
  * - the same client against nginx serving the identical JSON as a static file, in the same run, and the ratio.
  * Client, server and nginx share this machine's cores (2 here): the figures are for the pair, not a server alone.
  */
@@ -285,20 +287,31 @@ async function main(): Promise<void> {
     const hot = 1000
     for (let i = 0; i < hot; i++) await fetch(`${base}/api/handles/${prefix}/P${i}`).then((r) => r.text())
     const sample = await fetch(`${base}/api/handles/${prefix}/P0`).then((r) => r.text())
-    const hits = await clientInChild({
+    // the server's own CPU per request (this process: the client runs in another): far less sensitive to
+    // other load on the machine than requests per second
+    const cpuPerRequest = async (job: ClientJob): Promise<{ r: ClientResult; cpuUs: number }> => {
+      const before = process.cpuUsage()
+      const r = await clientInChild(job)
+      const used = process.cpuUsage(before)
+      // the warm-up requests of the client count too
+      return { r, cpuUs: Math.round((used.user + used.system) / (r.requests + job.concurrency)) }
+    }
+    const hitsRun = await cpuPerRequest({
       base,
       path: `/api/handles/${prefix}/P{i}`,
       n: hot,
       concurrency,
       durationMs,
     })
-    const misses = await clientInChild({
+    const hits = hitsRun.r
+    const missesRun = await cpuPerRequest({
       base,
       path: `/api/handles/${prefix}/P{i}?auth=true`,
       n: nHandles,
       concurrency,
       durationMs,
     })
+    const misses = missesRun.r
     const stats = app.identifiers.resolver.stats()
     await app.stop()
     nginx = await startNginx(join(dir, 'nginx'), sample)
@@ -320,6 +333,8 @@ async function main(): Promise<void> {
         missesPerSec: misses.perSec,
         missP50Ms: misses.p50Ms,
         missP99Ms: misses.p99Ms,
+        hitServerCpuUs: hitsRun.cpuUs,
+        missServerCpuUs: missesRun.cpuUs,
         nginxPerSec: ng.perSec,
         nginxP50Ms: ng.p50Ms,
         nginxP99Ms: ng.p99Ms,

@@ -119,13 +119,20 @@ export async function createApiServer(
   })
 
   // Authentication: deny by default. Public routes are listed above; everything else under /api needs a principal.
-  app.addHook('onRequest', async (req) => {
+  // a callback hook: public paths (resolution above all) pass without a promise and a microtask
+  app.addHook('onRequest', (req, _reply, done) => {
     const path = req.url.split('?')[0] ?? ''
-    if (!path.startsWith('/api/') || PUBLIC.some((re) => re.test(path))) return
+    if (!path.startsWith('/api/') || PUBLIC.some((re) => re.test(path))) return done()
     const header = req.headers.authorization
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined
-    if (!token) throw SecurityErrors.invalidToken()
-    req.principal = await deps.security.authenticate(token)
+    if (!token) return done(SecurityErrors.invalidToken())
+    deps.security.authenticate(token).then(
+      (p) => {
+        req.principal = p
+        done()
+      },
+      (err: Error) => done(err),
+    )
   })
 
   app.get('/api/health', { schema: { tags: ['system'], security: [] } }, async () => ({

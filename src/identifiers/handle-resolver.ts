@@ -29,6 +29,11 @@ export interface Resolution {
   readonly source: ResolutionSource
   /** the node that answered, for remote / cached remote answers */
   readonly upstream?: string
+  /**
+   * Identity of the cache entry a `cache` answer came from: the same object for as long as that entry
+   * lives (a refresh or invalidate() replaces it), so a face may memoise what it derives from the answer.
+   */
+  readonly cacheEntry?: object
 }
 
 export interface ResolveOptions {
@@ -281,7 +286,8 @@ export function createHandleResolver(deps: HandleResolverDeps): HandleResolver {
       if (!auth && cached !== undefined && now < cached.expiresAt) {
         st.hits++
         if (cached.code === 100) st.negativeHits++
-        return answer(key, cached, cached.code === 100 ? 'negative-cache' : 'cache', opts)
+        const r = answer(key, cached, cached.code === 100 ? 'negative-cache' : 'cache', opts)
+        return cached.code === 1 ? { ...r, cacheEntry: cached } : r
       }
       st.misses++
       // hops in the key: a request that loops back to this node must not wait on its own flight

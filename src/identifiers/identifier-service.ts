@@ -99,7 +99,7 @@ export async function openIdentifierService(deps: IdentifierServiceDeps): Promis
   await migrateIdentifiers(db)
   await migrateDlLinks(db)
   const { clock, node } = deps
-  const store = createSqliteHandleStore(db)
+  const store = createSqliteHandleStore(db, sqlite)
   const sources: DelegationSource[] = [createStoreDelegations(store)]
   if (node.delegations !== undefined && node.delegations.length > 0)
     sources.push(createStaticDelegations(node.delegations))

@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3'
 import type { Kysely } from 'kysely'
 import type { TenantId } from '../core/index.ts'
 import type { HandleRecord, HandleStore, PrefixRecord, PutResult } from './handle-store.ts'
@@ -11,10 +12,19 @@ import type { MetadataTemplate } from './templates.ts'
  * HandleStore on SQLite through Kysely. The caller owns the Kysely instance and runs
  * `migrateIdentifiers(db)` first; this factory does no I/O.
  * Values are stored as one JSON column: a resolution is then one primary-key read.
+ *
+ * `sqlite`, the connection under `db`, lets the two reads on the resolution path (prefix lookup and
+ * handle read) run as statements prepared once: Kysely's driver prepares every query anew, which was
+ * most of the cost of a resolution served from the store. While a Kysely transaction holds the
+ * connection they go through Kysely, which waits for it, so they never see uncommitted writes.
  */
-// biome-ignore lint/suspicious/noExplicitAny: accepts the platform's wider database type
-export function createSqliteHandleStore(anyDb: Kysely<any>): HandleStore {
+export function createSqliteHandleStore(
+  // biome-ignore lint/suspicious/noExplicitAny: accepts the platform's wider database type
+  anyDb: Kysely<any>,
+  sqlite?: BetterSqlite3.Database,
+): HandleStore {
   const db = anyDb as Kysely<IdentifiersTables>
+  const fast = sqlite === undefined ? null : preparedReads(sqlite)
 
   const toRecord = (r: IdentifiersTables['ident_handles']): HandleRecord => ({
     handle: r.handle,
@@ -104,22 +114,22 @@ export function createSqliteHandleStore(anyDb: Kysely<any>): HandleStore {
     },
     async findHomedPrefixForPlatform(prefix) {
       const candidates = prefixAncestry(prefix)
-      const rows = await db
-        .selectFrom('ident_prefixes')
-        .selectAll()
-        .where('prefix', 'in', candidates)
-        .execute()
+      const rows = fast?.usable()
+        ? fast.prefixes(candidates)
+        : await db.selectFrom('ident_prefixes').selectAll().where('prefix', 'in', candidates).execute()
       if (rows.length === 0) return null
       rows.sort((a, b) => b.prefix.length - a.prefix.length)
       return toPrefix(rows[0]!)
     },
     async getHandle(tenant, handle) {
-      const r = await db
-        .selectFrom('ident_handles')
-        .selectAll()
-        .where('tenant_id', '=', tenant)
-        .where('handle', '=', handle)
-        .executeTakeFirst()
+      const r = fast?.usable()
+        ? fast.handle(tenant, handle)
+        : await db
+            .selectFrom('ident_handles')
+            .selectAll()
+            .where('tenant_id', '=', tenant)
+            .where('handle', '=', handle)
+            .executeTakeFirst()
       return r === undefined ? null : toRecord(r)
     },
     async putHandle(tenant, record, opts) {
@@ -240,6 +250,35 @@ export function createSqliteHandleStore(anyDb: Kysely<any>): HandleStore {
           .executeTakeFirstOrThrow()
         return r.value - count + 1
       })
+    },
+  }
+}
+
+/** Statements prepared once for the resolution path (see createSqliteHandleStore). */
+function preparedReads(sqlite: BetterSqlite3.Database): {
+  usable(): boolean
+  prefixes(candidates: readonly string[]): IdentifiersTables['ident_prefixes'][]
+  handle(tenant: TenantId, handle: string): IdentifiersTables['ident_handles'] | undefined
+} {
+  // lazily: the tables exist only once the caller has migrated
+  let byHandle: BetterSqlite3.Statement | null = null
+  const byPrefixCount = new Map<number, BetterSqlite3.Statement>()
+  return {
+    usable: () => !sqlite.inTransaction,
+    prefixes(candidates) {
+      if (candidates.length === 0) return []
+      let st = byPrefixCount.get(candidates.length)
+      if (st === undefined) {
+        st = sqlite.prepare(
+          `select * from ident_prefixes where prefix in (${candidates.map(() => '?').join(', ')})`,
+        )
+        byPrefixCount.set(candidates.length, st)
+      }
+      return st.all(...candidates) as IdentifiersTables['ident_prefixes'][]
+    },
+    handle(tenant, handle) {
+      byHandle ??= sqlite.prepare('select * from ident_handles where tenant_id = ? and handle = ?')
+      return byHandle.get(tenant, handle) as IdentifiersTables['ident_handles'] | undefined
     },
   }
 }

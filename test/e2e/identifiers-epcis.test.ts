@@ -294,6 +294,11 @@ describe('EPCIS 2.0, trace and Digital Link on the platform', () => {
     assert.ok(page.text.includes('Materials and batches'))
     assert.ok(page.text.includes(steelLot), 'the supplier lot is listed as a material')
     assert.ok(page.text.includes('上游钢材供应商'), 'the supplier is named')
+    // the lot is listed with the enterprise that made it, not the one that used it
+    assert.ok(
+      page.text.includes(`${steelLot}</code> <span class="muted">上游钢材供应商</span>`),
+      'the material is credited to its maker',
+    )
     assert.ok(page.text.includes('下游整机厂'))
     assert.ok(page.text.includes('2026-03-01 10:00 (UTC+08:00)'), 'production time in plant time')
     assert.ok(page.text.includes('urn:epc:id:giai:6909999.DC-07'), 'the machine')

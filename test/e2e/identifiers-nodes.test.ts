@@ -276,6 +276,33 @@ describe('three identifier nodes: top-level, secondary, enterprise', () => {
     const invalid = await ent.call('GET', '/api/handles/no-slash')
     assert.equal(invalid.status, 400)
     assert.equal((invalid.body as { responseCode: number }).responseCode, 102)
+
+    // the public body of a cached answer is serialised once per cache entry: the owner still reads
+    // every value after it, and a write replaces it with the entry
+    const ownAgain = await ent.call<{ values: { index: number }[] }>('GET', `/api/handles/${H}`, {
+      token: acme.token,
+    })
+    assert.deepEqual(
+      ownAgain.body.values.map((v) => v.index),
+      [1, 2, 100],
+    )
+    const put = await ent.call('PUT', `/api/handles/${H}?index=1`, {
+      token: acme.token,
+      body: { values: [{ index: 1, type: 'URL', data: 'https://acme.example/p/1-v2', ttl: 60 }] },
+    })
+    assert.equal(put.status, 200, JSON.stringify(put.body))
+    for (let i = 0; i < 2; i++) {
+      const after = await ent.call<{ values: { index: number; data: { value: unknown } }[] }>(
+        'GET',
+        `/api/handles/${H}`,
+      )
+      assert.equal(after.body.values[0]!.data.value, 'https://acme.example/p/1-v2')
+    }
+    // put the value back for the tests that follow
+    await ent.call('PUT', `/api/handles/${H}?index=1`, {
+      token: acme.token,
+      body: { values: [{ index: 1, type: 'URL', data: 'https://acme.example/p/1', ttl: 60 }] },
+    })
   })
 
   it('resolves through the top-level node, caches by TTL, serves stale within the bound, then fails clearly', async () => {

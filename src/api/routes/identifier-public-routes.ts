@@ -122,7 +122,8 @@ export function registerIdentifierPublicRoutes(
         direction: q.direction,
         maxDepth: q.maxDepth,
       })
-      return { identifier: id, ...trace }
+      // names of the enterprises whose events the asker may see, as the public page shows them
+      return { identifier: id, ...trace, tenantNames: await tenantNames(trace) }
     },
   )
 

@@ -18,6 +18,7 @@ import {
   type RegisterInput,
   resolutionBody,
   toJsonValue,
+  type ValueFilter,
 } from '../../identifiers/index.ts'
 import { can } from '../../security/rbac.ts'
 import { type ApiDeps, auditOf, requirePlatformAdmin, tenantOf } from '../context.ts'
@@ -40,13 +41,27 @@ export function registerIdentifierRoutes(app: FastifyInstance, deps: ApiDeps): v
   registerIdentifierPublicRoutes(app, deps, ident)
 }
 
-/** Authenticate when a bearer token is present, on paths the server lets through as public. */
-export function optionalAuth(deps: ApiDeps): (req: FastifyRequest) => Promise<void> {
-  return async function authenticateIfPresent(req: FastifyRequest): Promise<void> {
-    if (req.principal) return
+/**
+ * Authenticate when a bearer token is present, on paths the server lets through as public. A callback
+ * hook, so the anonymous request (every public resolution) passes without a promise and a microtask.
+ */
+export function optionalAuth(
+  deps: ApiDeps,
+): (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void {
+  return function authenticateIfPresent(req, _reply, done): void {
     const header = req.headers.authorization
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined
-    if (token) req.principal = await deps.security.authenticate(token)
+    if (req.principal || !token) {
+      done()
+      return
+    }
+    deps.security.authenticate(token).then(
+      (p) => {
+        req.principal = p
+        done()
+      },
+      (err: Error) => done(err),
+    )
   }
 }
 
@@ -175,8 +190,14 @@ function recordJson(r: HandleRecord): Record<string, unknown> {
   }
 }
 
+function isUnfiltered(f: ValueFilter): boolean {
+  return (f.types?.length ?? 0) === 0 && (f.indexes?.length ?? 0) === 0
+}
+
 function registerHandleRoutes(app: FastifyInstance, deps: ApiDeps, ident: IdentifierService): void {
   const onRequest = optionalAuth(deps)
+  /** cache entry → its public, unfiltered body as JSON text (dropped with the entry) */
+  const publicBodies = new WeakMap<object, string>()
   const handleParam = {
     tags: ['identifiers'],
     params: { type: 'object', properties: { '*': { type: 'string' } } },
@@ -237,6 +258,15 @@ function registerHandleRoutes(app: FastifyInstance, deps: ApiDeps, ident: Identi
       if (r.source === 'stale') reply.header('warning', '110 - "Response is Stale"')
       reply.header('x-ronghe-resolution-source', r.source)
       if (r.upstream !== undefined) reply.header('x-ronghe-resolved-by', r.upstream)
+      // the common public read of a cached handle: serialise its body once per cache entry
+      if (r.cacheEntry !== undefined && status === 200 && !owner && isUnfiltered(q.filter)) {
+        let text = publicBodies.get(r.cacheEntry)
+        if (text === undefined) {
+          text = JSON.stringify(resolutionBody(r))
+          publicBodies.set(r.cacheEntry, text)
+        }
+        return reply.code(200).type('application/json; charset=utf-8').send(text)
+      }
       return reply.code(status).send(resolutionBody(r))
     },
   )

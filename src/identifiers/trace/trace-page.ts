@@ -1,7 +1,7 @@
 import { canonicalCbv } from '../epcis/cbv.ts'
 import type { EpcisEvent } from '../epcis/epcis-types.ts'
 import type { HandleValue } from '../handle-values.ts'
-import type { TimelineEntry, TraceResult } from './trace-graph.ts'
+import { mentionedIds, type TimelineEntry, type TraceResult } from './trace-graph.ts'
 
 /**
  * The public trace page a product's QR code opens: server-rendered HTML, no script, Chinese first with
@@ -197,8 +197,12 @@ export function renderTracePage(input: TracePageInput): string {
     parts.push(
       `<div class="card"><table>${materials
         .map((n) => {
-          const via = trace.edges.find((e) => e.from === n.id || e.to === n.id)
-          const owner = via === undefined ? '' : (names[via.tenant] ?? '')
+          // who made it: the enterprise whose event produced it, else the first to record it (the timeline
+          // is in time order); the enterprise that consumed it is not its maker
+          const madeBy =
+            trace.edges.find((e) => e.to === n.id)?.tenant ??
+            trace.timeline.find((t) => mentionedIds(t.event).includes(n.id))?.tenant
+          const owner = madeBy === undefined ? '' : (names[madeBy] ?? '')
           return row(
             n.depth === 1 ? '直接物料' : `上游 ${n.depth} 级`,
             n.depth === 1 ? 'Direct' : `Upstream level ${n.depth}`,

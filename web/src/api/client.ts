@@ -46,7 +46,8 @@ type Query = Record<string, string | number | boolean | undefined | null>
 /** Fills `{name}` segments of a route template and appends the query string. */
 export function buildUrl(route: RouteName, params: Record<string, string> = {}, query: Query = {}): string {
   const [, template] = API_ROUTES[route]
-  const path = template.replace(/\{(\w+)\}/g, (_, k: string) => {
+  // `{*}` is a wildcard segment (handles, EPCIS event ids, traced identifiers): encoded as one component
+  const path = template.replace(/\{(\w+|\*)\}/g, (_, k: string) => {
     const v = params[k]
     if (v === undefined) throw new Error(`missing path parameter ${k} for ${template}`)
     return encodeURIComponent(v)

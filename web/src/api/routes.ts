@@ -59,6 +59,17 @@ export const API_ROUTES = {
   regionEnergy: ['GET', '/api/region/energy'],
   downtimeReasons: ['GET', '/api/downtime-reasons'],
   assignDowntime: ['POST', '/api/downtime-assignments'],
+  identNode: ['GET', '/api/identifiers/node'],
+  identPrefixes: ['GET', '/api/identifiers/prefixes'],
+  assignPrefix: ['POST', '/api/identifiers/prefixes'],
+  identTemplates: ['GET', '/api/identifiers/templates'],
+  handles: ['GET', '/api/handles'],
+  resolveHandle: ['GET', '/api/handles/{*}'],
+  registerHandle: ['POST', '/api/handles'],
+  registerBulk: ['POST', '/api/identifiers/bulk'],
+  epcisEvents: ['GET', '/api/epcis/events'],
+  epcisEvent: ['GET', '/api/epcis/events/{*}'],
+  trace: ['GET', '/api/trace/{*}'],
 } as const satisfies Record<string, readonly [string, string]>
 
 export type RouteName = keyof typeof API_ROUTES

@@ -1,5 +1,5 @@
 // Only the parts of ECharts the console draws, so the chart chunk stays small; loaded on first chart.
-import { BarChart, LineChart, ScatterChart } from 'echarts/charts'
+import { BarChart, GraphChart, LineChart, ScatterChart } from 'echarts/charts'
 import {
   DataZoomComponent,
   GridComponent,
@@ -14,6 +14,7 @@ echarts.use([
   LineChart,
   BarChart,
   ScatterChart,
+  GraphChart,
   GridComponent,
   TooltipComponent,
   LegendComponent,
