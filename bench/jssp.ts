@@ -13,7 +13,11 @@ import { fileURLToPath } from 'node:url'
 import { checkSchedule, parseJsspInstance, type ShopModel, solve } from '../src/scheduling/index.ts'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
-const benchDir = resolve(here, '../../shared/benchmarks/jssp')
+// ../shared beside the checkout; a git worktree under /work/wt/<name> has it one level further up
+const benchDir =
+  [resolve(here, '../../shared/benchmarks/jssp'), resolve(here, '../../../shared/benchmarks/jssp')].find((d) =>
+    existsSync(join(d, 'bestknown.csv')),
+  ) ?? resolve(here, '../../shared/benchmarks/jssp')
 const mznModel = resolve(here, '../src/scheduling/minizinc/jobshop.mzn')
 const SETS = ['la', 'ft', 'abz', 'orb', 'swv', 'yn'] as const
 
