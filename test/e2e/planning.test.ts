@@ -4,6 +4,7 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.ts'
 
 interface GanttOp {
   orderId: string
+  step: number
   operation: string
   equipment: string
   start: number
