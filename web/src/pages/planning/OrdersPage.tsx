@@ -72,7 +72,7 @@ function NewOrder({
             <InputNumber id="order-priority" min={0} max={1000} />
           </Form.Item>
           <Form.Item name="due" label={tp('due')} rules={[{ required: true }]}>
-            <Input id="order-due" type="datetime-local" />
+            <Input id="order-due" type="datetime-local" step={1} />
           </Form.Item>
         </Space>
       </Form>

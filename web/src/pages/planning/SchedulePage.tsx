@@ -139,6 +139,7 @@ function MovePanel({
         <Input
           id="move-start"
           type="datetime-local"
+          step={1}
           style={{ width: 220 }}
           value={start}
           disabled={!op}
@@ -285,10 +286,10 @@ function Breakdown({
           />
         </Form.Item>
         <Form.Item name="from" label={tp('breakdown.from')} rules={[{ required: true }]}>
-          <Input id="breakdown-from" type="datetime-local" />
+          <Input id="breakdown-from" type="datetime-local" step={1} />
         </Form.Item>
         <Form.Item name="to" label={tp('breakdown.to')} rules={[{ required: true }]}>
-          <Input id="breakdown-to" type="datetime-local" />
+          <Input id="breakdown-to" type="datetime-local" step={1} />
         </Form.Item>
         <Button
           loading={busy === 'propose'}

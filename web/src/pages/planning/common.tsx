@@ -27,10 +27,10 @@ export function useEquipment(): {
   }
 }
 
-/** `<input type="datetime-local">` value in the browser's time zone, and back. */
+/** `<input type="datetime-local" step="1">` value (to the second) in the browser's time zone, and back. */
 export function toLocalInput(ts: number): string {
   const d = new Date(ts - new Date(ts).getTimezoneOffset() * 60_000)
-  return d.toISOString().slice(0, 16)
+  return d.toISOString().slice(0, 19)
 }
 export function fromLocalInput(v: string): number {
   return new Date(v).getTime()
@@ -84,6 +84,8 @@ export function GanttChart({
       value: [rowOf(o), o.start - o.setupMs, o.end, i],
       itemStyle: {
         color: conflicted.has(opKey(o)) ? '#ff4d4f' : PALETTE[orders.indexOf(o.orderId) % PALETTE.length],
+        // two conflicting bars on one row stay visible through each other
+        opacity: conflicted.has(opKey(o)) ? 0.75 : 1,
         borderColor: conflicted.has(opKey(o)) ? '#a8071a' : selected === opKey(o) ? '#000' : 'transparent',
         borderWidth: conflicted.has(opKey(o)) || selected === opKey(o) ? 3 : 0,
       },
