@@ -13,7 +13,11 @@ import { fileURLToPath } from 'node:url'
 import { checkSchedule, parseJsspInstance, type ShopModel, solve } from '../src/scheduling/index.ts'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
-const benchDir = resolve(here, '../../shared/benchmarks/jssp')
+// ../shared beside the checkout; a git worktree under /work/wt/<name> has it one level further up
+const benchDir =
+  [resolve(here, '../../shared/benchmarks/jssp'), resolve(here, '../../../shared/benchmarks/jssp')].find(
+    (d) => existsSync(join(d, 'bestknown.csv')),
+  ) ?? resolve(here, '../../shared/benchmarks/jssp')
 const mznModel = resolve(here, '../src/scheduling/minizinc/jobshop.mzn')
 const SETS = ['la', 'ft', 'abz', 'orb', 'swv', 'yn'] as const
 
@@ -206,7 +210,10 @@ async function main(): Promise<void> {
   const bounds = readBounds()
   const instances: { name: string; path: string; set: string }[] = []
   const builtIn = readdirSync(join(benchDir, 'instances')).sort()
-  const selected = args.only ?? (args.files.length > 0 ? [] : builtIn)
+  // a bare set name ("swv") selects every instance of the set, as the usage line promises
+  const selected = (args.only ?? (args.files.length > 0 ? [] : builtIn)).flatMap((n) =>
+    (SETS as readonly string[]).includes(n) ? builtIn.filter((b) => setOf(b) === n) : [n],
+  )
   for (const name of selected) {
     if (!builtIn.includes(name)) throw new Error(`unknown instance ${name}`)
     instances.push({ name, path: join(benchDir, 'instances', name), set: setOf(name) })

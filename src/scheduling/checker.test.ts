@@ -83,6 +83,24 @@ describe('checkSchedule', () => {
     )
   })
 
+  it('names the kind and the operations of each violation for the console to highlight', () => {
+    const kinds = (s: Parameters<typeof checkSchedule>[1]) =>
+      checkSchedule(model, s).violations.map((v) => [
+        v.kind,
+        v.operations.map((o) => `${o.job}/${o.operation}`),
+      ])
+    assert.deepEqual(kinds(valid), [])
+    assert.deepEqual(kinds(withOp(1, op(0, 1, 1, 2, 6))), [['precedence', ['0/0', '0/1']]])
+    assert.deepEqual(kinds(withOp(2, op(1, 0, 0, 4, 6, 2))), [['overlap', ['0/0', '1/0']]])
+    assert.deepEqual(kinds(withOp(1, op(0, 1, 1, 8, 12))), [['calendar', ['0/1']]])
+    const r = checkSchedule(model, withOp(1, op(0, 1, 0, 7, 11)))
+    assert.equal(r.violations[0]?.kind, 'ineligible')
+    assert.deepEqual(
+      r.errors,
+      r.violations.map((v) => v.message),
+    )
+  })
+
   it('rejects missing and duplicated operations', () => {
     const r = checkSchedule(model, {
       operations: [valid.operations[0]!, valid.operations[0]!, valid.operations[1]!],

@@ -5,31 +5,62 @@ import type { Schedule, ScheduleKpis, ShopModel } from './model.ts'
  * public model and the schedule, checks every rule directly and recomputes the KPIs, so a solver
  * bug cannot hide behind the same bug here.
  */
+export type ViolationKind =
+  | 'duplicate'
+  | 'missing'
+  | 'count'
+  | 'unknown-machine'
+  | 'ineligible'
+  | 'duration'
+  | 'release'
+  | 'precedence'
+  | 'setup'
+  | 'overlap'
+  | 'calendar'
+
+/** One broken rule, with the operations (job, operation index) it concerns, for a planner to see. */
+export interface Violation {
+  readonly kind: ViolationKind
+  readonly operations: readonly { readonly job: number; readonly operation: number }[]
+  readonly message: string
+}
+
 export interface CheckResult {
   readonly ok: boolean
   readonly errors: readonly string[]
+  /** the same findings as `errors`, one to one, with their kind and operations */
+  readonly violations: readonly Violation[]
   readonly kpis: ScheduleKpis
 }
 
 export function checkSchedule(model: ShopModel, schedule: Schedule): CheckResult {
-  const errors: string[] = []
+  const violations: Violation[] = []
+  const fail = (kind: ViolationKind, message: string, ...ops: (readonly [number, number])[]): void => {
+    violations.push({ kind, message, operations: ops.map(([job, operation]) => ({ job, operation })) })
+  }
   const byKey = new Map<string, (typeof schedule.operations)[number]>()
   for (const s of schedule.operations) {
     const key = `${s.job}/${s.operation}`
-    if (byKey.has(key)) errors.push(`operation ${key} scheduled twice`)
+    if (byKey.has(key)) fail('duplicate', `operation ${key} scheduled twice`, [s.job, s.operation])
     byKey.set(key, s)
   }
   let expected = 0
   for (const j of model.jobs) expected += j.operations.length
   if (schedule.operations.length !== expected) {
-    errors.push(`expected ${expected} operations, got ${schedule.operations.length}`)
+    fail('count', `expected ${expected} operations, got ${schedule.operations.length}`)
   }
 
   let makespan = 0
   let twt = 0
   let tardyJobs = 0
-  const perMachine: { start: number; end: number; setup: number; family: number; key: string }[][] =
-    model.machines.map(() => [])
+  const perMachine: {
+    start: number
+    end: number
+    setup: number
+    family: number
+    key: string
+    at: readonly [number, number]
+  }[][] = model.machines.map(() => [])
 
   model.jobs.forEach((job, j) => {
     let prevEnd = Number.NEGATIVE_INFINITY
@@ -38,25 +69,36 @@ export function checkSchedule(model: ShopModel, schedule: Schedule): CheckResult
       const key = `${j}/${k}`
       const s = byKey.get(key)
       if (s === undefined) {
-        errors.push(`operation ${key} missing`)
+        fail('missing', `operation ${key} missing`, [j, k])
         return
       }
       const machine = model.machines[s.machine]
       if (machine === undefined) {
-        errors.push(`operation ${key} on unknown machine ${s.machine}`)
+        fail('unknown-machine', `operation ${key} on unknown machine ${s.machine}`, [j, k])
         return
       }
       const alt = op.alternatives.find((a) => a.machine === machine.id)
-      if (alt === undefined) errors.push(`operation ${key} on ineligible machine ${machine.id}`)
+      if (alt === undefined)
+        fail('ineligible', `operation ${key} on ineligible machine ${machine.id}`, [j, k])
       else if (s.end - s.start !== alt.duration) {
-        errors.push(`operation ${key} lasts ${s.end - s.start}, expected ${alt.duration} on ${machine.id}`)
+        const m = `operation ${key} lasts ${s.end - s.start}, expected ${alt.duration} on ${machine.id}`
+        fail('duration', m, [j, k])
       }
-      if (s.start < (job.release ?? 0)) errors.push(`operation ${key} starts before the job's release`)
-      if (s.start < prevEnd) errors.push(`operation ${key} starts before its predecessor ends`)
+      if (s.start < (job.release ?? 0))
+        fail('release', `operation ${key} starts before the job's release`, [j, k])
+      if (s.start < prevEnd)
+        fail('precedence', `operation ${key} starts before its predecessor ends`, [j, k - 1], [j, k])
       prevEnd = s.end
       completion = Math.max(completion, s.end)
       makespan = Math.max(makespan, s.end)
-      perMachine[s.machine]!.push({ start: s.start, end: s.end, setup: s.setup, family: op.family ?? 0, key })
+      perMachine[s.machine]!.push({
+        start: s.start,
+        end: s.end,
+        setup: s.setup,
+        family: op.family ?? 0,
+        key,
+        at: [j, k],
+      })
     })
     const tardiness = Math.max(0, completion - (job.due ?? Number.POSITIVE_INFINITY))
     if (tardiness > 0) tardyJobs++
@@ -70,16 +112,18 @@ export function checkSchedule(model: ShopModel, schedule: Schedule): CheckResult
     ops.forEach((o, i) => {
       const prev = ops[i - 1]
       const need = prev === undefined ? 0 : (m.setupTimes?.[prev.family]?.[o.family] ?? 0)
-      if (o.setup !== need) errors.push(`operation ${o.key} on ${m.id}: set-up ${o.setup}, expected ${need}`)
+      if (o.setup !== need)
+        fail('setup', `operation ${o.key} on ${m.id}: set-up ${o.setup}, expected ${need}`, o.at)
       if (prev !== undefined && o.start - need < prev.end) {
-        errors.push(`operations ${prev.key} and ${o.key} overlap on ${m.id} (with set-up)`)
+        fail('overlap', `operations ${prev.key} and ${o.key} overlap on ${m.id} (with set-up)`, prev.at, o.at)
       }
       busy += o.end - o.start
       setupTotal += need
       const from = o.start - need
       const to = o.end
       if (to > from && !isAvailable(m.calendar, from, to)) {
-        errors.push(`operation ${o.key} on ${m.id} runs outside the machine's calendar [${from}, ${to})`)
+        const msg = `operation ${o.key} on ${m.id} runs outside the machine's calendar [${from}, ${to})`
+        fail('calendar', msg, o.at)
       }
     })
     return {
@@ -90,8 +134,9 @@ export function checkSchedule(model: ShopModel, schedule: Schedule): CheckResult
     }
   })
   return {
-    ok: errors.length === 0,
-    errors,
+    ok: violations.length === 0,
+    errors: violations.map((v) => v.message),
+    violations,
     kpis: { makespan, totalWeightedTardiness: twt, tardyJobs, machines },
   }
 }

@@ -1,5 +1,5 @@
 /** Advanced planning and scheduling: job shop / flexible job shop solver, checker and repair. */
-export { type CheckResult, checkSchedule } from './checker.ts'
+export { type CheckResult, checkSchedule, type Violation, type ViolationKind } from './checker.ts'
 export { parseJsspInstance } from './jssp-format.ts'
 export type {
   Interval,

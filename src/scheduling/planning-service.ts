@@ -4,8 +4,8 @@ import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import { CoreErrors, newId, RongheError, type TenantId } from '../core/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
-import { checkSchedule } from './checker.ts'
-import type { Objective, Schedule, ScheduleKpis, ShopModel } from './model.ts'
+import { checkSchedule, type ViolationKind } from './checker.ts'
+import type { Objective, Schedule, ScheduledOperation, ScheduleKpis, ShopModel } from './model.ts'
 import { repairBreakdown, solve } from './planner.ts'
 
 /** One step of a product's routing: the equipment that can do it, with its time per piece. */
@@ -33,6 +33,8 @@ export interface ProductionOrder {
 }
 export interface GanttOperation {
   readonly orderId: string
+  /** index of the operation in the product's routing */
+  readonly step: number
   readonly operation: string
   readonly equipment: string
   /** epoch ms; set-up runs right before `start` */
@@ -69,6 +71,31 @@ export interface BreakdownProposal {
   readonly reoptimised: { readonly kpis: PlanKpis; readonly operations: readonly GanttOperation[] }
 }
 
+/** A planner's manual move: an operation to a new start, optionally on another machine. */
+export interface OperationMove {
+  readonly orderId: string
+  readonly step: number
+  /** epoch ms */
+  readonly start: number
+  readonly equipment?: string
+}
+export interface PlanConflict {
+  readonly kind: ViolationKind
+  readonly message: string
+  readonly operations: readonly {
+    readonly orderId: string
+    readonly step: number
+    readonly operation: string
+  }[]
+}
+/** What the independent checker says of a schedule with the planner's moves applied (nothing is stored). */
+export interface MoveCheck {
+  readonly ok: boolean
+  readonly conflicts: readonly PlanConflict[]
+  readonly kpis: PlanKpis
+  readonly operations: readonly GanttOperation[]
+}
+
 export interface PlanningService {
   createProduct(tenant: TenantId, p: { name: string; routing: readonly RoutingOperation[] }): Promise<Product>
   listProducts(tenant: TenantId): Promise<readonly Product[]>
@@ -98,6 +125,8 @@ export interface PlanningService {
     b: { equipment: string; from: number; to: number; timeLimitMs?: number },
   ): Promise<BreakdownProposal>
   acceptProposal(tenant: TenantId, id: string, option: 'rightShift' | 'reoptimised'): Promise<PlannedSchedule>
+  /** Applies the moves to a copy of the stored schedule and checks it; set-ups follow the new sequence. */
+  checkMoves(tenant: TenantId, id: string, moves: readonly OperationMove[]): Promise<MoveCheck>
   close(): Promise<void>
 }
 
@@ -217,6 +246,7 @@ export async function openPlanningService(deps: {
   function toGantt(model: ShopModel, s: Schedule, startAt: number, opNames: string[][]): GanttOperation[] {
     return s.operations.map((o) => ({
       orderId: model.jobs[o.job]?.id ?? '',
+      step: o.operation,
       operation: opNames[o.job]?.[o.operation] ?? String(o.operation),
       equipment: model.machines[o.machine]?.id ?? '',
       start: startAt + o.start,
@@ -432,6 +462,58 @@ export async function openPlanningService(deps: {
         .where('schedule_id', '=', id)
         .execute()
       return updated
+    },
+    async checkMoves(tenant, id, moves) {
+      const { plan, model, schedule } = await scheduleRow(tenant, id)
+      const ops: { -readonly [K in keyof ScheduledOperation]: ScheduledOperation[K] }[] =
+        schedule.operations.map((o) => ({ ...o }))
+      const seen = new Set<string>()
+      for (const mv of moves) {
+        const j = model.jobs.findIndex((x) => x.id === mv.orderId)
+        if (j < 0) throw CoreErrors.validation(`order ${mv.orderId} is not in this schedule`)
+        const op = model.jobs[j]!.operations[mv.step]
+        const at = ops.findIndex((o) => o.job === j && o.operation === mv.step)
+        if (op === undefined || at < 0)
+          throw CoreErrors.validation(`order ${mv.orderId} has no operation ${mv.step}`)
+        if (seen.has(`${j}/${mv.step}`)) throw CoreErrors.validation('an operation is moved twice')
+        seen.add(`${j}/${mv.step}`)
+        const cur = ops[at]!
+        const machine =
+          mv.equipment === undefined ? cur.machine : model.machines.findIndex((m) => m.id === mv.equipment)
+        if (machine < 0)
+          throw CoreErrors.validation(`equipment ${mv.equipment} has no operation in this schedule`)
+        // an ineligible machine keeps the current duration; the checker reports it as ineligible
+        const alt = op.alternatives.find((a) => a.machine === model.machines[machine]!.id)
+        const duration = alt?.duration ?? cur.end - cur.start
+        const start = mv.start - plan.startAt
+        ops[at] = { ...cur, machine, start, end: start + duration }
+      }
+      // set-ups follow the sequence on each machine after the moves
+      const familyOf = (o: (typeof ops)[number]) => model.jobs[o.job]!.operations[o.operation]!.family ?? 0
+      model.machines.forEach((m, mi) => {
+        const on = ops.filter((o) => o.machine === mi).sort((a, b) => a.start - b.start || a.end - b.end)
+        on.forEach((o, i) => {
+          const prev = on[i - 1]
+          o.setup = prev === undefined ? 0 : (m.setupTimes?.[familyOf(prev)]?.[familyOf(o)] ?? 0)
+        })
+      })
+      const moved: Schedule = { operations: ops }
+      const c = checkSchedule(model, moved)
+      const names = opNamesOf(model)
+      return {
+        ok: c.ok,
+        conflicts: c.violations.map((v) => ({
+          kind: v.kind,
+          message: v.message,
+          operations: v.operations.map((o) => ({
+            orderId: model.jobs[o.job]?.id ?? '',
+            step: o.operation,
+            operation: names[o.job]?.[o.operation] ?? String(o.operation),
+          })),
+        })),
+        kpis: toKpis(c.kpis),
+        operations: toGantt(model, moved, plan.startAt, names),
+      }
     },
     close: () => db.destroy(),
   }

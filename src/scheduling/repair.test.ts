@@ -1,16 +1,23 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { checkSchedule } from './checker.ts'
 import { parseJsspInstance } from './jssp-format.ts'
 import type { ShopModel } from './model.ts'
 import { repairBreakdown, solve } from './planner.ts'
 
+/** A benchmark instance from ../shared beside the checkout (one level further up from a git worktree). */
+function benchInstance(name: string): string {
+  for (const up of ['../../../', '../../../../']) {
+    const url = new URL(`${up}shared/benchmarks/jssp/instances/${name}`, import.meta.url)
+    if (existsSync(url)) return readFileSync(url, 'utf8')
+  }
+  throw new Error(`benchmark instance ${name} not found in ../shared/benchmarks/jssp`)
+}
+
 describe('repairBreakdown', () => {
   it('right-shifts and re-optimises ft06 around a breakdown, keeping started work', async () => {
-    const model = parseJsspInstance(
-      readFileSync(new URL('../../../shared/benchmarks/jssp/instances/ft06', import.meta.url), 'utf8'),
-    )
+    const model = parseJsspInstance(benchInstance('ft06'))
     const plan = await solve(model, { workers: 0, timeLimitMs: 5000, target: 55 })
     assert.equal(plan.value, 55)
     const breakdown = { machine: 'M2', start: 10, end: 20 }

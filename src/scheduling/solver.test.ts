@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { checkSchedule } from './checker.ts'
 import { parseJsspInstance } from './jssp-format.ts'
 import type { ShopModel } from './model.ts'
 import { solve } from './planner.ts'
 
-const instance = (name: string): ShopModel =>
-  parseJsspInstance(
-    readFileSync(new URL(`../../../shared/benchmarks/jssp/instances/${name}`, import.meta.url), 'utf8'),
-    name,
-  )
+/** A benchmark instance from ../shared beside the checkout (one level further up from a git worktree). */
+function benchInstance(name: string): string {
+  for (const up of ['../../../', '../../../../']) {
+    const url = new URL(`${up}shared/benchmarks/jssp/instances/${name}`, import.meta.url)
+    if (existsSync(url)) return readFileSync(url, 'utf8')
+  }
+  throw new Error(`benchmark instance ${name} not found in ../shared/benchmarks/jssp`)
+}
+
+const instance = (name: string): ShopModel => parseJsspInstance(benchInstance(name), name)
 
 function assertValid(
   model: ShopModel,

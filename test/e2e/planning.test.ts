@@ -4,6 +4,7 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.ts'
 
 interface GanttOp {
   orderId: string
+  step: number
   operation: string
   equipment: string
   start: number
@@ -130,6 +131,52 @@ describe('planning API', () => {
       assert.ok(o.start >= startAt + 30 * MIN)
   })
 
+  it('checks a planner’s manual moves with the independent checker and names each conflict', async () => {
+    // calendar plan: lathe out 0–30; big order (orderIds[1]) turn 30–50, mill 50–60, grind 60–70;
+    // small order turn 50–60, mill 60–65, grind 70–75
+    const [small = '', big = ''] = orderIds
+    type Check = {
+      ok: boolean
+      conflicts: { kind: string; operations: { orderId: string; step: number; operation: string }[] }[]
+      kpis: Kpis
+      operations: GanttOp[]
+    }
+    const check = (moves: unknown[], token = ent.token) =>
+      p.api<Check>('POST', `/api/planning/schedules/${calendarPlanId}/check`, { token, body: { moves } })
+    const none = await check([])
+    assert.equal(none.status, 200, JSON.stringify(none.body))
+    assert.deepEqual([none.body.ok, none.body.conflicts, none.body.kpis.makespanMs], [true, [], 75 * MIN])
+
+    const outage = await check([{ orderId: big, step: 0, start: startAt }])
+    assert.deepEqual(
+      outage.body.conflicts.map((c) => [c.kind, c.operations.map((o) => `${o.orderId}/${o.operation}`)]),
+      [['calendar', [`${big}/turn`]]],
+    )
+    assert.equal(outage.body.operations.find((o) => o.orderId === big && o.step === 0)?.start, startAt)
+
+    const clash = await check([{ orderId: small, step: 1, start: startAt + 50 * MIN }])
+    assert.equal(clash.body.ok, false)
+    assert.deepEqual(clash.body.conflicts.map((c) => c.kind).sort(), ['overlap', 'precedence'])
+    const overlap = clash.body.conflicts.find((c) => c.kind === 'overlap')
+    assert.deepEqual(overlap?.operations.map((o) => o.orderId).sort(), [big, small].sort())
+
+    const wrong = await check([{ orderId: small, step: 2, start: startAt + 70 * MIN, equipment: m[1] }])
+    assert.deepEqual(
+      wrong.body.conflicts.map((c) => c.kind),
+      ['ineligible'],
+    )
+
+    const unknown = await check([{ orderId: small, step: 2, start: startAt, equipment: 'ast_nope' }])
+    assert.equal(unknown.status, 400)
+    const audit = await p.api<{ items: { action: string; target: string }[] }>(
+      'GET',
+      '/api/audit?action=planning.schedule.check',
+      { token: ent.token },
+    )
+    assert.equal(audit.body.items.length, 4)
+    assert.ok(audit.body.items.every((x) => x.target === calendarPlanId))
+  })
+
   it('proposes repairs that respect a breakdown and stores the accepted one', async () => {
     const mill = m[1] ?? ''
     const from = startAt + 12 * MIN
@@ -183,6 +230,11 @@ describe('planning API', () => {
     })
     assert.equal(w.status, 403)
     assert.equal(w.body.error.code, 'AUTH_FORBIDDEN')
+    const c = await p.api<{ error: { code: string } }>('POST', `/api/planning/schedules/${plan.id}/check`, {
+      token: k.body.key,
+      body: { moves: [] },
+    })
+    assert.equal(c.status, 403)
   })
 
   it('answers another enterprise NOT_FOUND for every planning id', async () => {
@@ -198,6 +250,7 @@ describe('planning API', () => {
         { equipment: m[1], from: startAt, to: startAt + 1 },
       ],
       ['POST', `/api/planning/schedules/${plan.id}/accept`, { option: 'rightShift' }],
+      ['POST', `/api/planning/schedules/${plan.id}/check`, { moves: [] }],
     ]
     for (const [method, path, body] of paths) {
       const r = await p.api<{ error: { code: string } }>(method, path, { token: other.token, body })

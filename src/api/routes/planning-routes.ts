@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Objective } from '../../scheduling/model.ts'
 import type {
   EquipmentCalendar,
+  OperationMove,
   PlanningService,
   RoutingOperation,
 } from '../../scheduling/planning-service.ts'
@@ -245,6 +246,50 @@ export function registerPlanningRoutes(
         makespanMs: plan.kpis.makespanMs,
       })
       return plan
+    },
+  )
+  app.post(
+    '/api/planning/schedules/:scheduleId/check',
+    {
+      schema: {
+        tags,
+        summary:
+          'Check a planner’s manual moves against the schedule with the independent checker (nothing is stored)',
+        params: idParam('scheduleId'),
+        body: {
+          type: 'object',
+          required: ['moves'],
+          additionalProperties: false,
+          properties: {
+            moves: {
+              type: 'array',
+              maxItems: 500,
+              items: {
+                type: 'object',
+                required: ['orderId', 'step', 'start'],
+                additionalProperties: false,
+                properties: {
+                  orderId: { type: 'string', minLength: 1, maxLength: 64 },
+                  step: { type: 'integer', minimum: 0, maximum: 99 },
+                  start: { type: 'integer', description: 'epoch ms' },
+                  equipment: { type: 'string', minLength: 1, maxLength: 64 },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const tenant = tenantOf(req, 'plan:write')
+      const id = (req.params as { scheduleId: string }).scheduleId
+      const { moves } = req.body as { moves: OperationMove[] }
+      const r = await planning.checkMoves(tenant, id, moves)
+      await auditOf(req, deps)(tenant, 'planning.schedule.check', id, 'ok', {
+        moves,
+        conflicts: r.conflicts.map((c) => c.kind),
+      })
+      return r
     },
   )
 }

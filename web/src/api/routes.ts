@@ -70,6 +70,16 @@ export const API_ROUTES = {
   epcisEvents: ['GET', '/api/epcis/events'],
   epcisEvent: ['GET', '/api/epcis/events/{*}'],
   trace: ['GET', '/api/trace/{*}'],
+  planningProducts: ['GET', '/api/planning/products'],
+  createPlanningProduct: ['POST', '/api/planning/products'],
+  planningOrders: ['GET', '/api/planning/orders'],
+  createPlanningOrder: ['POST', '/api/planning/orders'],
+  planningSchedules: ['GET', '/api/planning/schedules'],
+  planningSchedule: ['GET', '/api/planning/schedules/{scheduleId}'],
+  createPlanningSchedule: ['POST', '/api/planning/schedules'],
+  planningBreakdown: ['POST', '/api/planning/schedules/{scheduleId}/breakdown'],
+  planningAccept: ['POST', '/api/planning/schedules/{scheduleId}/accept'],
+  planningCheck: ['POST', '/api/planning/schedules/{scheduleId}/check'],
 } as const satisfies Record<string, readonly [string, string]>
 
 export type RouteName = keyof typeof API_ROUTES

@@ -1,5 +1,5 @@
 // Only the parts of ECharts the console draws, so the chart chunk stays small; loaded on first chart.
-import { BarChart, GraphChart, LineChart, ScatterChart } from 'echarts/charts'
+import { BarChart, CustomChart, GraphChart, LineChart, ScatterChart } from 'echarts/charts'
 import {
   DataZoomComponent,
   GridComponent,
@@ -15,6 +15,7 @@ echarts.use([
   BarChart,
   ScatterChart,
   GraphChart,
+  CustomChart,
   GridComponent,
   TooltipComponent,
   LegendComponent,
