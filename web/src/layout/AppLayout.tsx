@@ -1,11 +1,11 @@
 import { LogoutOutlined, UserOutlined } from '@ant-design/icons'
-import { Button, Layout, Menu, Select, Space, Tag, Typography } from 'antd'
+import { Button, Layout, Menu, type MenuProps, Select, Space, Tag, Typography } from 'antd'
 import { lazy, type ReactNode, Suspense, useEffect, useMemo, useState } from 'react'
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router'
 import { useAsync } from '../components/use-async.ts'
 import { EmptyState, ErrorState, Loading } from '../components/PageState.tsx'
 import { useI18n } from '../i18n.tsx'
-import { PAGES, type PageEntry } from '../pages.ts'
+import { MENU_GROUPS, type MenuGroup, PAGES, type PageEntry } from '../pages.ts'
 import { useActiveTenant, useSession } from '../session.tsx'
 import { LanguageSwitch } from './LanguageSwitch.tsx'
 
@@ -60,7 +60,7 @@ export default function AppLayout(): ReactNode {
     if (!principal) restore().catch(setRestoreError)
   }, [principal, restore])
 
-  const items = useMemo(
+  const links = useMemo(
     () =>
       PAGES.filter(
         // a page with roles is for those roles only; an authority user sees only the pages made for it
@@ -72,11 +72,30 @@ export default function AppLayout(): ReactNode {
       ).map((p) => {
         const Icon = p.icon
         const label = typeof p.label === 'string' ? t(p.label) : p.label?.[lang]
-        return { key: `/${p.path}`, icon: Icon ? <Icon /> : undefined, label }
+        return { key: `/${p.path}`, icon: Icon ? <Icon /> : undefined, label, group: p.group }
       }),
     [t, lang, principal],
   )
-  const selected = items.find((i) => location.pathname.startsWith(i.key))?.key ?? ''
+  // sections in the order of their first page; a page without a section stands on its own
+  const items = useMemo(() => {
+    const out: NonNullable<MenuProps['items']> = []
+    const sections = new Map<MenuGroup, NonNullable<MenuProps['items']>>()
+    for (const { group, ...link } of links) {
+      if (group === undefined) {
+        out.push(link)
+        continue
+      }
+      let children = sections.get(group)
+      if (children === undefined) {
+        children = []
+        sections.set(group, children)
+        out.push({ type: 'group', key: `group:${group}`, label: MENU_GROUPS[group][lang], children })
+      }
+      children.push(link)
+    }
+    return out
+  }, [links, lang])
+  const selected = links.find((i) => location.pathname.startsWith(i.key))?.key ?? ''
 
   if (restoreError) return <ErrorState error={restoreError} retry={() => setRestoreError(undefined)} />
   if (!principal) return <Loading />
