@@ -42,6 +42,7 @@ const MESSAGES = {
   'overview.samplesToday': ['今日采集样本', 'Samples today'],
   'overview.alarms': ['活动报警', 'Active alarms'],
   'overview.energy': ['今日能耗 (kWh)', 'Energy today (kWh)'],
+  'overview.noMeter': ['未配置电表', 'No kWh meter'],
   'overview.live': ['实时趋势', 'Live trend'],
   'overview.liveEmpty': [
     '还没有测点：接入设备后这里会显示实时曲线',

@@ -102,7 +102,7 @@ export default function AppLayout(): ReactNode {
 
   return (
     <Layout style={{ minHeight: '100vh' }}>
-      <Layout.Sider breakpoint="lg" collapsedWidth={56} width={208}>
+      <Layout.Sider breakpoint="lg" collapsedWidth={56} width={224}>
         <div
           style={{
             height: 56,

@@ -11,14 +11,14 @@ import { useSession } from '../../session.tsx'
 const WINDOW_MS = 15 * 60_000
 const MAX_PER_SERIES = 2000
 
-function Soon({ title }: { title: string }): ReactNode {
-  const { t } = useI18n()
+/** A figure that cannot be shown, with the reason (a module not wired, nothing measured yet). */
+function Unavailable({ title, note }: { title: string; note: string }): ReactNode {
   return (
     <Card>
-      <Tooltip title={t('common.soon')}>
+      <Tooltip title={note}>
         <Statistic title={title} value="—" />
       </Tooltip>
-      <Tag style={{ marginTop: 4 }}>{t('common.soon')}</Tag>
+      <Tag style={{ marginTop: 4 }}>{note}</Tag>
     </Card>
   )
 }
@@ -135,7 +135,7 @@ export default function OverviewPage(): ReactNode {
             </Col>
             <Col xs={24} sm={12} xl={5}>
               {o.activeAlarms === null ? (
-                <Soon title={t('overview.alarms')} />
+                <Unavailable note={t('common.soon')} title={t('overview.alarms')} />
               ) : (
                 <Card>
                   <Statistic title={t('overview.alarms')} value={o.activeAlarms} />
@@ -144,7 +144,7 @@ export default function OverviewPage(): ReactNode {
             </Col>
             <Col xs={24} sm={12} xl={4}>
               {o.energyTodayKwh === null ? (
-                <Soon title={t('overview.energy')} />
+                <Unavailable title={t('overview.energy')} note={t('overview.noMeter')} />
               ) : (
                 <Card>
                   <Statistic title={t('overview.energy')} value={o.energyTodayKwh} precision={1} />
