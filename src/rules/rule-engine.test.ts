@@ -418,3 +418,52 @@ describe('rule management', () => {
     assert.equal(engine.time, T0 + 2 * H)
   })
 })
+
+describe('SPC rules', () => {
+  const spc: RuleDefinition = { kind: 'spc', id: 'q', point: 'bore', center: 10, sigma: 0.1, clearAfter: 3 }
+
+  it('raises on a point beyond 3σ (Western Electric 1) and clears after clearAfter in-control points', () => {
+    const { at } = engineWith(spc)
+    assert.deepEqual(at(0, 'bore', 10.05), [])
+    assert.deepEqual(at(1 * S, 'bore', 9.98), [])
+    assert.deepEqual(at(2 * S, 'bore', 10.31), [['q', 'active', 2 * S]], '10.31 is 3.1σ above the centre')
+    assert.deepEqual(at(2500, 'bore', 10.0), [], 'one in-control point does not clear it')
+    assert.deepEqual(at(3 * S, 'bore', 10.02), [])
+    assert.deepEqual(at(4 * S, 'bore', 9.97), [['q', 'inactive', 4 * S]], 'third in-control point in a row')
+  })
+
+  it('raises on 2 of 3 beyond 2σ on one side (WE 2) and on 8 in a row on one side (WE 4), not on the other side', () => {
+    const two = engineWith(spc)
+    assert.deepEqual(two.at(0, 'bore', 10.25), [])
+    assert.deepEqual(two.at(1 * S, 'bore', 9.99), [])
+    assert.deepEqual(two.at(2 * S, 'bore', 10.22), [['q', 'active', 2 * S]])
+    const mixed = engineWith(spc)
+    assert.deepEqual(mixed.at(0, 'bore', 10.25), [])
+    assert.deepEqual(mixed.at(1 * S, 'bore', 9.75), [], 'beyond 2σ, but on opposite sides')
+    const run = engineWith(spc)
+    for (let i = 0; i < 7; i++) assert.deepEqual(run.at(i * S, 'bore', 10.01), [])
+    assert.deepEqual(run.at(7 * S, 'bore', 10.01), [['q', 'active', 7 * S]], 'eighth point above the centre')
+  })
+
+  it('applies only the chosen rules of the Nelson set and ignores bad samples', () => {
+    // Nelson 3: six points in a row steadily increasing; rule 1 left out
+    const { at } = engineWith({ ...spc, ruleSet: 'nelson', rules: [3] })
+    assert.deepEqual(at(0, 'bore', 10.5), [], 'beyond 3σ, but rule 1 is not chosen')
+    for (let i = 1; i <= 5; i++) assert.deepEqual(at(i * S, 'bore', 9.9 + i * 0.01), [])
+    assert.deepEqual(at(6 * S, 'bore', 11, 'bad'), [], 'a bad sample is not a chart point')
+    assert.deepEqual(at(7 * S, 'bore', 9.96), [['q', 'active', 7 * S]])
+  })
+
+  it('refuses σ ≤ 0 and rule numbers outside the set', () => {
+    for (const bad of [
+      { ...spc, sigma: 0 },
+      { ...spc, rules: [5] },
+      { ...spc, ruleSet: 'nelson', rules: [9] },
+    ]) {
+      assert.throws(
+        () => createRuleEngine({ rules: [bad as RuleDefinition] }),
+        (e: unknown) => isRongheError(e) && e.code === 'RULES_DEFINITION_INVALID',
+      )
+    }
+  })
+})

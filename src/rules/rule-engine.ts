@@ -7,6 +7,7 @@
  * So the output depends only on the samples, not on how often `tick` is called, which is what lets a
  * preview over history (one tick at the end) match live evaluation (ticks whenever the clock says).
  */
+import { detectRuleViolations } from '../analytics/index.ts'
 import { type Clock, isRongheError, type Quality, RongheError, systemClock } from '../core/index.ts'
 import { type CompiledExpression, compileExpression, type ExprValue } from './expression.ts'
 import { RulesErrorCodes, RulesErrors } from './rules-errors.ts'
@@ -20,6 +21,7 @@ import type {
   LimitRule,
   NoDataRule,
   RateRule,
+  SpcRule,
   RuleDefinition,
   SampleValue,
   StateRule,
@@ -256,6 +258,38 @@ function validate(rule: RuleDefinition): void {
       check((rule.confirmations ?? 3) >= 1, rule, 'confirmations', 'must be ≥ 1')
       check((rule.clearFactor ?? 1.2) >= 1, rule, 'clearFactor', 'must be ≥ 1')
       break
+    case 'spc': {
+      check(Number.isFinite(rule.center), rule, 'center', 'needs a finite centre line')
+      check(isPositive(rule.sigma), rule, 'sigma', 'σ must be > 0')
+      check(
+        rule.ruleSet === undefined || rule.ruleSet === 'western-electric' || rule.ruleSet === 'nelson',
+        rule,
+        'ruleSet',
+        "ruleSet must be 'western-electric' or 'nelson'",
+      )
+      const most = rule.ruleSet === 'nelson' ? 8 : 4
+      check(
+        rule.rules === undefined ||
+          (Array.isArray(rule.rules) && rule.rules.every((n) => Number.isInteger(n) && n >= 1 && n <= most)),
+        rule,
+        'rules',
+        `rules must be rule numbers 1…${most} of the set`,
+      )
+      check(
+        rule.runLength === undefined ||
+          (Number.isInteger(rule.runLength) && rule.runLength >= 2 && rule.runLength <= 50),
+        rule,
+        'runLength',
+        'runLength must be an integer 2…50',
+      )
+      check(
+        rule.clearAfter === undefined || (Number.isInteger(rule.clearAfter) && rule.clearAfter >= 1),
+        rule,
+        'clearAfter',
+        'clearAfter must be an integer ≥ 1',
+      )
+      break
+    }
     default:
       throw RulesErrors.definitionInvalid((rule as { id: string }).id, 'kind', 'unknown rule kind')
   }
@@ -827,6 +861,62 @@ export function createRuleEngine(options: RuleEngineOptions = {}): RuleEngine {
     return rt
   }
 
+  function spcRuntime(rule: SpcRule): Runtime {
+    const self = (): Runtime => rt
+    const ruleSet = rule.ruleSet ?? 'western-electric'
+    const runLength = rule.runLength ?? (ruleSet === 'western-electric' ? 8 : 9)
+    // the longest pattern of either set is 15 points (Nelson 7); a run may be longer
+    const keep = Math.max(15, runLength)
+    const limits = {
+      center: rule.center,
+      ucl: rule.center + 3 * rule.sigma,
+      lcl: rule.center - 3 * rule.sigma,
+    }
+    const clearAfter = rule.clearAfter ?? 8
+    const window: number[] = []
+    let inControl = 0
+    let last = ''
+    const cond = newCond(rule.id, self, rule.priority ?? 'medium', (active) =>
+      active
+        ? `${rule.point} out of statistical control: ${last}`
+        : `${rule.point} back in statistical control`,
+    )
+    const rt: Runtime = {
+      rule,
+      conditions: [cond],
+      points: [rule.point],
+      removed: false,
+      onSample(_p, t, value, quality, out) {
+        const v = toNumber(value)
+        if (v === undefined || !isUsable(quality)) return
+        window.push(v)
+        if (window.length > keep) window.shift()
+        const at = window.length - 1
+        const hits = detectRuleViolations(window, limits, {
+          ruleSet,
+          runLength,
+          ...(rule.rules === undefined ? {} : { rules: rule.rules }),
+        }).filter((x) => x.index === at)
+        inControl = hits.length === 0 ? inControl + 1 : 0
+        if (hits.length > 0) {
+          last = hits
+            .map((x) => `${ruleSet === 'nelson' ? 'Nelson' : 'WE'} ${x.rule} (${x.description})`)
+            .join('; ')
+          cond.details = {
+            rules: hits.map((x) => x.rule).join(','),
+            ruleSet,
+            center: rule.center,
+            sigma: rule.sigma,
+          }
+        }
+        cond.value = v
+        setRaw(cond, cond.active ? inControl < clearAfter : hits.length > 0, t, 0, 0, out)
+      },
+      active: () => activeOf([cond], () => rt.suppression?.on === true),
+    }
+    return rt
+  }
+
   function build(rule: RuleDefinition): Runtime {
     validate(rule)
     let rt: Runtime
@@ -851,6 +941,9 @@ export function createRuleEngine(options: RuleEngineOptions = {}): RuleEngine {
         break
       case 'forecast':
         rt = forecastRuntime(rule)
+        break
+      case 'spc':
+        rt = spcRuntime(rule)
         break
     }
     if (rule.suppressWhen !== undefined) {

@@ -12,7 +12,7 @@ export const LIMIT_LEVELS: readonly LimitLevel[] = ['HH', 'H', 'L', 'LL']
 /** What an incoming sample may carry: a number (analog, counter, state code), text or a boolean. */
 export type SampleValue = number | string | boolean | null
 
-export type RuleKind = 'limit' | 'rate' | 'no-data' | 'state' | 'expression' | 'anomaly' | 'forecast'
+export type RuleKind = 'limit' | 'rate' | 'no-data' | 'state' | 'expression' | 'anomaly' | 'forecast' | 'spc'
 
 export interface RuleBase {
   readonly id: string
@@ -162,7 +162,29 @@ export interface ForecastRule extends RuleBase {
   readonly clearFactor?: number
 }
 
+/**
+ * SPC run rules as samples arrive: each sample is a point of an individuals chart with the given centre
+ * line and σ (from a baseline period: the SPC page and GET /api/analytics/spc give them). Active when a
+ * sample completes a Western Electric or Nelson pattern (the same detector as the SPC chart); clears
+ * after `clearAfter` samples in a row that complete none.
+ */
+export interface SpcRule extends RuleBase {
+  readonly kind: 'spc'
+  readonly point: string
+  readonly center: number
+  readonly sigma: number
+  /** default 'western-electric' */
+  readonly ruleSet?: 'western-electric' | 'nelson'
+  /** only these rule numbers of the set (default all) */
+  readonly rules?: readonly number[]
+  /** same-side run length (Western Electric 8, Nelson 9 by default) */
+  readonly runLength?: number
+  /** in-control samples in a row before the alarm clears (default 8) */
+  readonly clearAfter?: number
+}
+
 export type RuleDefinition =
+  | SpcRule
   | LimitRule
   | RateRule
   | NoDataRule

@@ -386,4 +386,36 @@ describe('alarms on the platform: a device publishes, rules raise alarms, people
     assert.equal(rel.body.failures, 1)
     assert.equal(rel.body.mttrMs, closed.body.closedAt - (t0 + 1000))
   })
+
+  it('raises an alarm when a measured value leaves statistical control (SPC run rules on the stream)', async () => {
+    const gauge = await device('gauge-01')
+    const t0 = Date.now() - 60_000
+    // baseline of the bore diameter: centre 25.00 mm, σ 0.01 mm (what the SPC page computes)
+    const rule = await p.api('POST', '/api/rules', {
+      token: ent.token,
+      body: { id: 'bore-spc', kind: 'spc', point: 'gauge-01/bore', center: 25, sigma: 0.01, clearAfter: 3 },
+    })
+    assert.equal(rule.status, 201, JSON.stringify(rule.body))
+    const bad = await p.api<{ error: { code: string } }>('POST', '/api/rules', {
+      token: ent.token,
+      body: { id: 'bore-spc-2', kind: 'spc', point: 'gauge-01/bore', center: 25, sigma: 0 },
+    })
+    assert.equal(bad.status, 422)
+    assert.equal(bad.body.error.code, 'RULES_DEFINITION_INVALID')
+    const values = [25.004, 24.997, 25.002, 24.999, 25.035, 25.001, 24.998, 25.003]
+    for (const [i, v] of values.entries()) await gauge.publish(t0 + i * 1000, { bore: v })
+    const events = await p.api<{
+      items: { from: string; to: string; at: number; why: string; value: number }[]
+    }>('GET', `/api/alarm-events?alarmId=bore-spc&order=asc`, { token: ent.token })
+    assert.deepEqual(
+      events.body.items.map((e) => [e.from, e.to, e.at - t0]),
+      [
+        ['normal', 'unacknowledged', 4000], // 25.035 is 3.5σ above the centre (Western Electric 1)
+        ['unacknowledged', 'rtn-unacknowledged', 7000], // the third in-control value after it
+      ],
+    )
+    const raised = events.body.items[0]
+    assert.equal(raised?.value, 25.035)
+    assert.match(raised?.why ?? '', /WE 1/, 'the raise names the run rule')
+  })
 })

@@ -28,7 +28,7 @@ const ruleBody = {
   properties: {
     kind: {
       type: 'string',
-      enum: ['limit', 'rate', 'no-data', 'state', 'expression', 'anomaly', 'forecast'],
+      enum: ['limit', 'rate', 'no-data', 'state', 'expression', 'anomaly', 'forecast', 'spc'],
     },
   },
 } as const
