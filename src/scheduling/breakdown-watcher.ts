@@ -12,15 +12,15 @@ import { CoreErrors } from '../core/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
 import { type PlanningService, proposalAuditDetails } from './planning-service.ts'
 
-/** The key of the point that carries a machine's state (text: running, idle, setup, down, planned-stop). */
+/** The key of the point that carries a machine's state (code 4 or text `down` when it breaks down). */
 export const STATE_POINT_KEY = 'state'
 /** Expected repair time when the equipment has no MTTR yet. */
 export const DEFAULT_REPAIR_MS = 2 * 60 * 60 * 1000
 
 /**
  * Whether a state sample says the machine is down (true), in another state (false), or nothing usable
- * (null: bad quality, empty). Text is the platform's convention; the numeric code 4 is how the virtual
- * factory and many PLCs encode "down" (running 1, idle 2, setup 3, planned stop 0).
+ * (null: bad quality, empty). A state point carries its numeric code (the virtual factory's: planned
+ * stop 0, running 1, idle 2, setup 3, down 4); a device that reports states as text says `down`.
  */
 export function isDownSample(s: Pick<Sample, 'value' | 'text' | 'quality'>): boolean | null {
   if (s.quality === 'bad') return null
