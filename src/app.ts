@@ -186,6 +186,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
         clock.now(),
       )
     },
+    defaultRepairMs: config.planning.defaultRepairMinutes * 60_000,
     // MTTR from the equipment's closed corrective work orders of the past year
     expectedRepairMs: async (tenant, equipment, at) =>
       (await rules.reliability(tenant, equipment, at - 365 * 86_400_000, at)).mttrMs,

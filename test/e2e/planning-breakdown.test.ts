@@ -35,7 +35,7 @@ const DAY = 24 * HOUR
  * The rescheduling flow from the virtual factory, with nobody asking: a schedule is in force on a CNC,
  * the CNC's bearing fails in the simulation, its `state` point (4 = down) reaches the platform over
  * HTTP ingest, and the platform proposes repaired schedules on its own that keep clear of the outage
- * (from the first `down` for the expected repair time: 2 h, as the CNC has no closed work orders).
+ * (from the first `down` for the configured repair time, 90 min, as the CNC has no closed work orders).
  */
 describe('planning: a breakdown on the virtual factory', () => {
   let p: TestPlatform
@@ -58,7 +58,8 @@ describe('planning: a breakdown on the virtual factory', () => {
     .sort((a, b) => (a.breakdownTs ?? 0) - (b.breakdownTs ?? 0))[0]
 
   before(async () => {
-    p = await startTestPlatform()
+    // the expected repair time of a machine without closed work orders, as an operator configures it
+    p = await startTestPlatform({ env: { RONGHE_PLANNING_DEFAULT_REPAIR_MINUTES: '90' } })
     ent = await p.enterprise(enterprise.name)
   })
   after(async () => p.stop())
@@ -161,7 +162,7 @@ describe('planning: a breakdown on the virtual factory', () => {
     assert.equal(series.status, 200, JSON.stringify(series.body))
     const downAt = series.body.samples.find((s) => s.value === MACHINE_STATE.down)?.ts ?? Number.NaN
     assert.ok(Math.abs(downAt - breakdownTs) <= MIN, `${downAt} vs ${breakdownTs}`)
-    const outage = { equipment: cnc, from: downAt, to: downAt + 2 * HOUR }
+    const outage = { equipment: cnc, from: downAt, to: downAt + 90 * MIN }
 
     // no POST to /breakdown: the pending proposal appears with the schedule
     const pending = await eventually(
