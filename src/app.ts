@@ -29,6 +29,7 @@ import {
   openSqliteAlarmStore,
   type RulesService,
 } from './rules/index.ts'
+import { type BreakdownWatcher, createBreakdownWatcher } from './scheduling/breakdown-watcher.ts'
 import { openPlanningService } from './scheduling/planning-service.ts'
 import { openDowntimeReasonStore } from './analytics/downtime/downtime-reasons.ts'
 import { createSecurityService, type SecurityService } from './security/security-service.ts'
@@ -50,6 +51,8 @@ export interface RongheApp {
   readonly registry: RegistryService
   readonly identifiers: IdentifierService
   readonly rules: RulesService
+  /** proposes repaired schedules when a machine's state goes down */
+  readonly breakdowns: BreakdownWatcher
   readonly api: FastifyInstance
   readonly broker: MqttBroker | null
   /** bound ports (differ from the configuration when it asked for 0) */
@@ -171,6 +174,24 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
   await rules.start()
   // planning (APS) keeps its own SQLite file too
   const planning = await openPlanningService({ path: join(config.dataDir, 'planning.db'), meta, clock })
+  // a machine reporting `down` gets its schedules a repair proposal; the planner accepts one or not
+  const breakdowns = createBreakdownWatcher({
+    bus,
+    meta,
+    planning,
+    log: log.child('planning'),
+    audit: async (tenant, action, target, details) => {
+      await meta.appendAudit(
+        { tenantId: tenant, actor: 'system', action, target, outcome: 'ok', details },
+        clock.now(),
+      )
+    },
+    defaultRepairMs: config.planning.defaultRepairMinutes * 60_000,
+    // MTTR from the equipment's closed corrective work orders of the past year
+    expectedRepairMs: async (tenant, equipment, at) =>
+      (await rules.reliability(tenant, equipment, at - 365 * 86_400_000, at)).mttrMs,
+  })
+  breakdowns.start()
   // operators' downtime reasons: the analytics module's own SQLite file
   const downtime = await openDowntimeReasonStore(join(config.dataDir, 'analytics.db'))
 
@@ -311,6 +332,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     registry,
     identifiers,
     rules,
+    breakdowns,
     api,
     broker,
     httpPort,
@@ -328,6 +350,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       await natsMqtt?.stop()
       await pipeline.stop()
       live.stop()
+      await breakdowns.stop()
       await rules.stop()
       await alarmDb.close()
       await planning.close()

@@ -33,6 +33,13 @@ export interface RongheConfig {
     /** default retention per tenant in days; a tenant may set its own */
     readonly retentionDays: number
   }
+  readonly planning: {
+    /**
+     * expected repair time, in minutes, of a machine that reports `down` and has no MTTR from closed
+     * work orders yet: the length of the outage in the repair proposal the platform makes on its own
+     */
+    readonly defaultRepairMinutes: number
+  }
   readonly security: {
     /** the first platform admin's password; printed once and generated if absent */
     readonly adminPassword: string | undefined
@@ -83,6 +90,7 @@ export const DEFAULT_CONFIG: RongheConfig = {
   mqtt: { enabled: true, host: '0.0.0.0', port: 1883, maxPacketBytes: 256 * 1024 },
   ingest: { groupCommitMs: 5, maxBatch: 20_000, autoRegisterPoints: true },
   series: { retentionDays: 365 * 2 },
+  planning: { defaultRepairMinutes: 120 },
   security: { adminPassword: undefined, sessionTtlMinutes: 12 * 60 },
   databaseUrl: undefined,
   natsUrl: undefined,
@@ -126,6 +134,12 @@ const KEYS: readonly Key[] = [
   { path: ['ingest', 'maxBatch'], env: 'RONGHE_INGEST_MAX_BATCH', kind: 'int', min: 1 },
   { path: ['ingest', 'autoRegisterPoints'], env: 'RONGHE_INGEST_AUTO_REGISTER_POINTS', kind: 'bool' },
   { path: ['series', 'retentionDays'], env: 'RONGHE_SERIES_RETENTION_DAYS', kind: 'int', min: 1 },
+  {
+    path: ['planning', 'defaultRepairMinutes'],
+    env: 'RONGHE_PLANNING_DEFAULT_REPAIR_MINUTES',
+    kind: 'int',
+    min: 1,
+  },
   { path: ['security', 'adminPassword'], env: 'RONGHE_ADMIN_PASSWORD', kind: 'string', secret: true },
   { path: ['security', 'sessionTtlMinutes'], env: 'RONGHE_SESSION_TTL_MINUTES', kind: 'int', min: 1 },
   { path: ['databaseUrl'], env: 'RONGHE_DATABASE_URL', kind: 'string', secret: true },

@@ -1,4 +1,14 @@
 /** Advanced planning and scheduling: job shop / flexible job shop solver, checker and repair. */
+export {
+  type BreakdownWatcher,
+  type BreakdownWatcherOptions,
+  createBreakdownWatcher,
+  createEpisodeTracker,
+  DEFAULT_REPAIR_MS,
+  type EpisodeTracker,
+  isDownSample,
+  STATE_POINT_KEY,
+} from './breakdown-watcher.ts'
 export { type CheckResult, checkSchedule, type Violation, type ViolationKind } from './checker.ts'
 export { parseJsspInstance } from './jssp-format.ts'
 export type {

@@ -71,6 +71,15 @@ export interface BreakdownProposal {
   readonly reoptimised: { readonly kpis: PlanKpis; readonly operations: readonly GanttOperation[] }
 }
 
+/** What the audit trail keeps of a breakdown proposal, the same whether a planner or the watcher asked. */
+export function proposalAuditDetails(p: BreakdownProposal): Record<string, unknown> {
+  return {
+    breakdown: p.breakdown,
+    rightShiftMakespanMs: p.rightShift.kpis.makespanMs,
+    reoptimisedMakespanMs: p.reoptimised.kpis.makespanMs,
+  }
+}
+
 /** A planner's manual move: an operation to a new start, optionally on another machine. */
 export interface OperationMove {
   readonly orderId: string
@@ -124,6 +133,8 @@ export interface PlanningService {
     id: string,
     b: { equipment: string; from: number; to: number; timeLimitMs?: number },
   ): Promise<BreakdownProposal>
+  /** The breakdown proposal waiting for the planner's decision on this schedule, or null. */
+  getProposal(tenant: TenantId, id: string): Promise<BreakdownProposal | null>
   acceptProposal(tenant: TenantId, id: string, option: 'rightShift' | 'reoptimised'): Promise<PlannedSchedule>
   /** Applies the moves to a copy of the stored schedule and checks it; set-ups follow the new sequence. */
   checkMoves(tenant: TenantId, id: string, moves: readonly OperationMove[]): Promise<MoveCheck>
@@ -432,6 +443,17 @@ export async function openPlanningService(deps: {
         .onConflict((oc) => oc.columns(['tenant', 'schedule_id']).doUpdateSet(row))
         .execute()
       return proposal
+    },
+
+    async getProposal(tenant, id) {
+      await scheduleRow(tenant, id)
+      const row = await db
+        .selectFrom('planning_proposal')
+        .select('body')
+        .where('tenant', '=', tenant)
+        .where('schedule_id', '=', id)
+        .executeTakeFirst()
+      return row ? (JSON.parse(row.body) as BreakdownProposal) : null
     },
 
     async acceptProposal(tenant, id, option) {

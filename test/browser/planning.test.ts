@@ -25,6 +25,7 @@ describe('planning console in headless Chromium', { skip }, () => {
   let page: Page
   let testBrowser: TestBrowser | undefined
   let token: string
+  const assets = new Map<string, string>()
   const problems: string[] = []
 
   before(async () => {
@@ -36,8 +37,12 @@ describe('planning console in headless Chromium', { skip }, () => {
     const ent = await p.enterprise(ENTERPRISE)
     token = ent.token
     for (const name of ['车床 01', '铣床 01', '磨床 01']) {
-      const r = await p.api('POST', '/api/assets', { token, body: { level: 'equipment', name } })
+      const r = await p.api<{ id: string }>('POST', '/api/assets', {
+        token,
+        body: { level: 'equipment', name },
+      })
       assert.equal(r.status, 201, JSON.stringify(r.body))
+      assets.set(name, r.body.id)
     }
     testBrowser = await openTestBrowser(problems)
     page = testBrowser.page
@@ -191,6 +196,57 @@ describe('planning console in headless Chromium', { skip }, () => {
     )
     await page.waitForTimeout(300)
     await shot('breakdown-accepted')
+  })
+
+  it('shows the proposal the platform made when a machine reported down, without asking', async () => {
+    const [plan] = await plans()
+    assert.ok(plan !== undefined)
+    const mill = assets.get('铣床 01') ?? ''
+    const full = (
+      await p.api<{ operations: { equipment: string; start: number }[] }>(
+        'GET',
+        `/api/planning/schedules/${plan.id}`,
+        { token },
+      )
+    ).body
+    const firstOnMill = Math.min(...full.operations.filter((o) => o.equipment === mill).map((o) => o.start))
+    // the mill's controller reports `down` (state code 4) a minute into its first operation
+    const dev = await p.api<{ id: string }>('POST', '/api/devices', {
+      token,
+      body: { name: 'mill-01', key: 'mill-01', kind: 'machine', protocol: 'http', assetId: mill },
+    })
+    assert.equal(dev.status, 201, JSON.stringify(dev.body))
+    const cred = await p.api<{ token: string }>('POST', `/api/devices/${dev.body.id}/credentials`, {
+      token,
+      body: { kind: 'token' },
+    })
+    const down = firstOnMill + MIN
+    const r = await fetch(`${p.baseUrl}/api/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${cred.body.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        samples: [
+          { key: 'state', ts: firstOnMill, value: 1 },
+          { key: 'state', ts: down, value: 4 },
+        ],
+      }),
+    })
+    assert.equal(r.status, 200, await r.text())
+    await p.app.pipeline.drained()
+    await p.app.breakdowns.idle()
+    await page.reload()
+    // the banner names the machine once the equipment names have loaded
+    const pending = page.locator('[data-testid=breakdown-pending]', { hasText: '铣床 01' })
+    await pending.waitFor()
+    assert.match(await pending.innerText(), /待确认的修复方案/)
+    for (const option of ['rightShift', 'reoptimised'])
+      await page.locator(`[data-testid=repair-${option}] [data-chart=ready]`).waitFor()
+    await page.waitForTimeout(300)
+    await shot('breakdown-automatic')
+    await page.locator('[data-testid=accept-rightShift]').click()
+    await pending.waitFor({ state: 'detached' })
+    const stored = (await plans()).find((x) => x.id === plan.id)
+    assert.deepEqual(stored?.outages.at(-1), { equipment: mill, from: down, to: down + 2 * 60 * MIN })
   })
 
   it('saw no console errors and no failed requests', () => {

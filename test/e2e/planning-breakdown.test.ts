@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { buildEnterprises, createVirtualFactory, listEquipment, MACHINE_STATE } from '../../src/sim/index.ts'
-import { startTestPlatform, type TestPlatform } from '../support/platform.ts'
+import { eventually, startTestPlatform, type TestPlatform } from '../support/platform.ts'
 
 interface GanttOp {
   orderId: string
@@ -15,10 +15,16 @@ interface Option {
   kpis: { makespanMs: number }
   operations: GanttOp[]
 }
+interface Outage {
+  equipment: string
+  from: number
+  to: number
+}
 interface Plan {
   id: string
   operations: GanttOp[]
-  outages: { equipment: string; from: number; to: number }[]
+  outages: Outage[]
+  proposal?: { breakdown: Outage; rightShift: Option; reoptimised: Option } | null
 }
 
 const MIN = 60_000
@@ -26,9 +32,10 @@ const HOUR = 60 * MIN
 const DAY = 24 * HOUR
 
 /**
- * The rescheduling flow from the virtual factory: a CNC's bearing fails in the simulation, its `state`
- * point (4 = down) reaches the platform over HTTP ingest, the down interval is read back from the
- * platform's series, and the breakdown proposal for a schedule on that CNC must keep clear of it.
+ * The rescheduling flow from the virtual factory, with nobody asking: a schedule is in force on a CNC,
+ * the CNC's bearing fails in the simulation, its `state` point (4 = down) reaches the platform over
+ * HTTP ingest, and the platform proposes repaired schedules on its own that keep clear of the outage
+ * (from the first `down` for the configured repair time, 90 min, as the CNC has no closed work orders).
  */
 describe('planning: a breakdown on the virtual factory', () => {
   let p: TestPlatform
@@ -51,15 +58,15 @@ describe('planning: a breakdown on the virtual factory', () => {
     .sort((a, b) => (a.breakdownTs ?? 0) - (b.breakdownTs ?? 0))[0]
 
   before(async () => {
-    p = await startTestPlatform()
+    // the expected repair time of a machine without closed work orders, as an operator configures it
+    p = await startTestPlatform({ env: { RONGHE_PLANNING_DEFAULT_REPAIR_MINUTES: '90' } })
     ent = await p.enterprise(enterprise.name)
   })
   after(async () => p.stop())
 
-  it('proposes repaired schedules that respect the outage the factory reported', async () => {
+  it('proposes repaired schedules on its own when the machine reports down, once per breakdown', async () => {
     assert.ok(fault !== undefined, 'the simulated week has a CNC breakdown')
     const breakdownTs = fault.breakdownTs ?? 0
-    // the CNC as the enterprise's equipment and as a device reporting over HTTP
     const assets: Record<string, string> = {}
     for (const key of [fault.deviceKey, 'deburr-bench']) {
       const a = await p.api<{ id: string }>('POST', '/api/assets', {
@@ -71,56 +78,20 @@ describe('planning: a breakdown on the virtual factory', () => {
     }
     const cnc = assets[fault.deviceKey] ?? ''
     const bench = assets['deburr-bench'] ?? ''
-    const dev = await p.device(ent.token, fault.deviceKey, 'http')
-
-    // simulate from two hours before the breakdown to two hours after the repair, then send the state
-    const from = breakdownTs - 2 * HOUR
-    const sim = createVirtualFactory({
-      seed,
-      start: from,
-      tickMs: MIN,
-      faultRates: rates,
-      enterprises: [enterprise],
+    // the CNC's controller, reporting over HTTP: its points sit on the CNC's asset
+    const dev = await p.api<{ id: string }>('POST', '/api/devices', {
+      token: ent.token,
+      body: { name: fault.deviceKey, key: fault.deviceKey, kind: 'machine', protocol: 'http', assetId: cnc },
     })
-    const states = sim
-      .step(fault.endTs + 2 * HOUR)
-      .filter((v) => v.deviceKey === fault.deviceKey && v.pointKey === 'state')
-      .map((v) => ({ key: 'state', ts: v.ts, value: v.value }))
-    assert.ok(states.some((s) => s.value === MACHINE_STATE.down))
-    for (let i = 0; i < states.length; i += 500) {
-      const r = await fetch(`${p.baseUrl}/api/ingest`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${dev.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ samples: states.slice(i, i + 500) }),
-      })
-      assert.equal(r.status, 200, await r.text())
-    }
-    await p.app.pipeline.drained()
+    assert.equal(dev.status, 201, JSON.stringify(dev.body))
+    const cred = await p.api<{ token: string }>('POST', `/api/devices/${dev.body.id}/credentials`, {
+      token: ent.token,
+      body: { kind: 'token' },
+    })
+    assert.equal(cred.status, 201, JSON.stringify(cred.body))
 
-    // the down interval as the platform has it: first sample in state 4 to the first one after it that is not
-    const points = await p.api<{ items: { id: string; key: string }[] }>(
-      'GET',
-      `/api/points?deviceId=${dev.id}&limit=100`,
-      { token: ent.token },
-    )
-    const statePoint = points.body.items.find((x) => x.key === 'state')
-    assert.ok(statePoint !== undefined)
-    const series = await p.api<{ samples: { ts: number; value: number }[] }>(
-      'GET',
-      `/api/points/${statePoint.id}/series?from=${from}&to=${fault.endTs + 2 * HOUR}&limit=100000`,
-      { token: ent.token },
-    )
-    assert.equal(series.status, 200, JSON.stringify(series.body))
-    const samples = series.body.samples
-    const downAt = samples.findIndex((s) => s.value === MACHINE_STATE.down)
-    const upAt = samples.findIndex((s, i) => i > downAt && s.value !== MACHINE_STATE.down)
-    assert.ok(downAt >= 0 && upAt > downAt)
-    const outage = { from: samples[downAt]!.ts, to: samples[upAt]!.ts }
-    // the platform's view agrees with the factory's ground truth to within a tick
-    assert.ok(Math.abs(outage.from - breakdownTs) <= MIN, `${outage.from} vs ${breakdownTs}`)
-    assert.ok(Math.abs(outage.to - fault.endTs) <= MIN, `${outage.to} vs ${fault.endTs}`)
-
-    // three orders: 40 min on the CNC, then 20 min deburring, planned from an hour before the breakdown
+    // the plan in force, made before the breakdown: three orders, 40 min on the CNC then 20 min deburring,
+    // from an hour before the breakdown, so the CNC is still busy when it fails
     const product = await p.api<{ id: string }>('POST', '/api/planning/products', {
       token: ent.token,
       body: {
@@ -136,39 +107,104 @@ describe('planning: a breakdown on the virtual factory', () => {
     for (const priority of [1, 2, 3]) {
       const o = await p.api<{ id: string }>('POST', '/api/planning/orders', {
         token: ent.token,
-        body: { productId: product.body.id, quantity: 1, due: outage.from + 2 * HOUR, priority },
+        body: { productId: product.body.id, quantity: 1, due: breakdownTs + 2 * HOUR, priority },
       })
       orderIds.push(o.body.id)
     }
     const plan = await p.api<Plan>('POST', '/api/planning/schedules', {
       token: ent.token,
-      body: { orderIds, timeLimitMs: 300, startAt: outage.from - HOUR },
+      body: { orderIds, timeLimitMs: 300, startAt: breakdownTs - HOUR },
     })
     assert.equal(plan.status, 201, JSON.stringify(plan.body))
-    // the plan in force runs the CNC through the breakdown: it needs repair
-    assert.ok(plan.body.operations.some((o) => o.equipment === cnc && o.end > outage.from))
+    assert.ok(plan.body.operations.some((o) => o.equipment === cnc && o.end > breakdownTs))
+    const fresh = await p.api<Plan>('GET', `/api/planning/schedules/${plan.body.id}`, { token: ent.token })
+    assert.equal(fresh.body.proposal, null)
 
-    const r = await p.api<{ rightShift: Option; reoptimised: Option }>(
-      'POST',
-      `/api/planning/schedules/${plan.body.id}/breakdown`,
-      { token: ent.token, body: { equipment: cnc, ...outage, timeLimitMs: 300 } },
+    // the factory runs from two hours before the breakdown to two hours after the repair; the CNC's
+    // state reaches the platform as the machine reports it
+    const from = breakdownTs - 2 * HOUR
+    const sim = createVirtualFactory({
+      seed,
+      start: from,
+      tickMs: MIN,
+      faultRates: rates,
+      enterprises: [enterprise],
+    })
+    const states = sim
+      .step(fault.endTs + 2 * HOUR)
+      .filter((v) => v.deviceKey === fault.deviceKey && v.pointKey === 'state')
+      .map((v) => ({ key: 'state', ts: v.ts, value: v.value }))
+    // one episode, reported by many samples: the proposal must still be made once
+    assert.ok(states.filter((s) => s.value === MACHINE_STATE.down).length > 1)
+    for (let i = 0; i < states.length; i += 500) {
+      const r = await fetch(`${p.baseUrl}/api/ingest`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${cred.body.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ samples: states.slice(i, i + 500) }),
+      })
+      assert.equal(r.status, 200, await r.text())
+    }
+    await p.app.pipeline.drained()
+
+    // the first `down` as the platform stored it
+    const points = await p.api<{ items: { id: string; key: string }[] }>(
+      'GET',
+      `/api/points?deviceId=${dev.body.id}&limit=100`,
+      { token: ent.token },
     )
-    assert.equal(r.status, 200, JSON.stringify(r.body))
-    for (const option of [r.body.rightShift, r.body.reoptimised]) {
+    const statePoint = points.body.items.find((x) => x.key === 'state')
+    assert.ok(statePoint !== undefined)
+    const series = await p.api<{ samples: { ts: number; value: number }[] }>(
+      'GET',
+      `/api/points/${statePoint.id}/series?from=${from}&to=${fault.endTs + 2 * HOUR}&limit=100000`,
+      { token: ent.token },
+    )
+    assert.equal(series.status, 200, JSON.stringify(series.body))
+    const downAt = series.body.samples.find((s) => s.value === MACHINE_STATE.down)?.ts ?? Number.NaN
+    assert.ok(Math.abs(downAt - breakdownTs) <= MIN, `${downAt} vs ${breakdownTs}`)
+    const outage = { equipment: cnc, from: downAt, to: downAt + 90 * MIN }
+
+    // no POST to /breakdown: the pending proposal appears with the schedule
+    const pending = await eventually(
+      async () => {
+        const r = await p.api<Plan>('GET', `/api/planning/schedules/${plan.body.id}`, { token: ent.token })
+        return r.body.proposal
+      },
+      60_000,
+      'the automatic breakdown proposal',
+    )
+    assert.deepEqual(pending.breakdown, outage)
+    for (const option of [pending.rightShift, pending.reoptimised]) {
       assert.equal(option.operations.length, 6)
       for (const o of option.operations.filter((x) => x.equipment === cnc))
         assert.ok(
           o.end <= outage.from || o.start - o.setupMs >= outage.to,
           `${JSON.stringify(o)} in the outage`,
         )
-      assert.ok(option.kpis.makespanMs >= outage.to - (outage.from - HOUR))
+      assert.ok(option.kpis.makespanMs >= outage.to - (breakdownTs - HOUR))
     }
+    // made once for the episode, by the system, in the tenant's audit trail
+    await p.app.breakdowns.idle()
+    const audit = await p.api<{ items: { actor: string; target: string; details: { breakdown: Outage } }[] }>(
+      'GET',
+      '/api/audit?action=planning.schedule.propose',
+      { token: ent.token },
+    )
+    assert.equal(audit.status, 200, JSON.stringify(audit.body))
+    assert.equal(audit.body.items.length, 1, JSON.stringify(audit.body.items))
+    assert.equal(audit.body.items[0]?.actor, 'system')
+    assert.equal(audit.body.items[0]?.target, plan.body.id)
+    assert.deepEqual(audit.body.items[0]?.details.breakdown, outage)
+
     const a = await p.api<Plan>('POST', `/api/planning/schedules/${plan.body.id}/accept`, {
       token: ent.token,
-      body: { option: 'rightShift' },
+      body: { option: 'reoptimised' },
     })
     assert.equal(a.status, 200, JSON.stringify(a.body))
-    assert.deepEqual(a.body.outages, [{ equipment: cnc, ...outage }])
-    assert.deepEqual(a.body.operations, r.body.rightShift.operations)
+    assert.deepEqual(a.body.outages, [outage])
+    assert.deepEqual(a.body.operations, pending.reoptimised.operations)
+    const stored = await p.api<Plan>('GET', `/api/planning/schedules/${plan.body.id}`, { token: ent.token })
+    assert.deepEqual(stored.body.operations, pending.reoptimised.operations)
+    assert.equal(stored.body.proposal, null)
   })
 })

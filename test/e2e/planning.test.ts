@@ -109,7 +109,8 @@ describe('planning API', () => {
     assert.equal(lathe?.utilisation, 30 / 45)
     for (const o of plan.operations) assert.ok(o.start >= startAt && o.end <= startAt + 45 * MIN)
     const got = await p.api<Plan>('GET', `/api/planning/schedules/${plan.id}`, { token: ent.token })
-    assert.deepEqual(got.body, plan)
+    // no breakdown yet: nothing pending
+    assert.deepEqual(got.body, { ...plan, proposal: null })
   })
 
   it('plans around a planned outage given in the machine calendars', async () => {
@@ -192,6 +193,21 @@ describe('planning API', () => {
         assert.ok(o.end <= from || o.start - o.setupMs >= to, `${JSON.stringify(o)} overlaps the outage`)
       assert.ok(option.kpis.makespanMs > 45 * MIN)
     }
+    // the pending proposal travels with the schedule until it is accepted; the request is audited
+    const pending = await p.api<Plan & { proposal: Proposal | null }>(
+      'GET',
+      `/api/planning/schedules/${plan.id}`,
+      { token: ent.token },
+    )
+    assert.deepEqual(pending.body.proposal, r.body)
+    const proposed = await p.api<{ items: { actor: string; target: string; details: unknown }[] }>(
+      'GET',
+      '/api/audit?action=planning.schedule.propose',
+      { token: ent.token },
+    )
+    assert.equal(proposed.body.items.length, 1)
+    assert.notEqual(proposed.body.items[0]?.actor, 'system')
+    assert.equal(proposed.body.items[0]?.target, plan.id)
     const a = await p.api<Plan>('POST', `/api/planning/schedules/${plan.id}/accept`, {
       token: ent.token,
       body: { option: 'reoptimised' },

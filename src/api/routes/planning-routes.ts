@@ -6,6 +6,7 @@ import type {
   PlanningService,
   RoutingOperation,
 } from '../../scheduling/planning-service.ts'
+import { proposalAuditDetails } from '../../scheduling/planning-service.ts'
 import { type ApiDeps, auditOf, tenantOf } from '../context.ts'
 
 const idParam = (name: string) => ({
@@ -190,8 +191,17 @@ export function registerPlanningRoutes(
   app.get(
     '/api/planning/schedules/:scheduleId',
     { schema: { tags, params: idParam('scheduleId') } },
-    async (req) =>
-      planning.getSchedule(tenantOf(req, 'plan:read'), (req.params as { scheduleId: string }).scheduleId),
+    async (req) => {
+      const tenant = tenantOf(req, 'plan:read')
+      const id = (req.params as { scheduleId: string }).scheduleId
+      // the pending breakdown proposal travels with the plan, so the console shows it side by side
+      // whether a planner asked for it or the breakdown watcher made it
+      const [plan, proposal] = await Promise.all([
+        planning.getSchedule(tenant, id),
+        planning.getProposal(tenant, id),
+      ])
+      return { ...plan, proposal }
+    },
   )
   app.post(
     '/api/planning/schedules/:scheduleId/breakdown',
@@ -216,7 +226,10 @@ export function registerPlanningRoutes(
     async (req) => {
       const tenant = tenantOf(req, 'plan:write')
       const body = req.body as { equipment: string; from: number; to: number; timeLimitMs: number }
-      return planning.proposeBreakdown(tenant, (req.params as { scheduleId: string }).scheduleId, body)
+      const id = (req.params as { scheduleId: string }).scheduleId
+      const proposal = await planning.proposeBreakdown(tenant, id, body)
+      await auditOf(req, deps)(tenant, 'planning.schedule.propose', id, 'ok', proposalAuditDetails(proposal))
+      return proposal
     },
   )
   app.post(

@@ -197,7 +197,9 @@ function Breakdown({
   const { message } = App.useApp()
   const machines = [...new Set(plan.operations.map((o) => o.equipment))].sort()
   const [form] = Form.useForm<{ equipment: string; from: string; to: string }>()
-  const [proposal, setProposal] = useState<BreakdownProposal>()
+  // a proposal made on the server (the breakdown watcher, or another planner) shows without asking
+  const [proposal, setProposal] = useState<BreakdownProposal | undefined>(plan.proposal ?? undefined)
+  useEffect(() => setProposal(plan.proposal ?? undefined), [plan.proposal])
   const [busy, setBusy] = useState<string>()
   const [error, setError] = useState<string>()
   const propose = async (): Promise<void> => {
@@ -309,6 +311,15 @@ function Breakdown({
             </Tag>
           ))}
         </div>
+      ) : null}
+      {proposal ? (
+        <Alert
+          type="warning"
+          showIcon
+          style={{ marginTop: 12 }}
+          data-testid="breakdown-pending"
+          title={`${tp('breakdown.pending')}: ${nameOf(proposal.breakdown.equipment)} ${formatTime(lang, proposal.breakdown.from)} – ${formatTime(lang, proposal.breakdown.to)}`}
+        />
       ) : null}
       {proposal ? (
         <Row gutter={16} style={{ marginTop: 16 }}>

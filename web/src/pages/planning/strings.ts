@@ -69,6 +69,7 @@ const S = {
   'breakdown.from': ['故障开始', 'Down from'],
   'breakdown.to': ['预计修复', 'Back at'],
   'breakdown.propose': ['生成修复方案', 'Propose repairs'],
+  'breakdown.pending': ['待确认的修复方案', 'Repair proposal awaiting a decision'],
   rightShift: ['右移修复', 'Right-shift'],
   reoptimised: ['全局重新优化', 'Re-optimised'],
   accept: ['采用此方案', 'Accept this plan'],

@@ -50,6 +50,8 @@ export interface PlannedSchedule {
   outages: Outage[]
   createdAt: number
   updatedAt: number
+  /** the breakdown proposal waiting for a decision (GET of one schedule only) */
+  proposal?: BreakdownProposal | null
 }
 export interface RepairOption {
   kpis: PlanKpis
