@@ -36,7 +36,9 @@ export async function openTestBrowser(
     ],
   })
   const page = context.pages()[0] ?? (await context.newPage())
-  page.setDefaultTimeout(15_000)
+  // a wait, not a speed check: CI runs two test files at once on two cores, and a lazily loaded page
+  // behind a solver or a build can take more than 15 s to settle
+  page.setDefaultTimeout(30_000)
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`)
   })
