@@ -17,13 +17,9 @@
  */
 import { rmSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { connect, type MqttClient } from 'mqtt'
 import pg from 'pg'
-import { from as copyFrom } from 'pg-copy-streams'
-import { newId, type PointId, type TenantId, type TenantSample } from '../src/core/index.ts'
-import { createPostgresSeriesStore } from '../src/store/series/postgres-series-store.ts'
+import { measurePostgresSeriesStore } from '../src/store/series/measure-postgres.ts'
 import { createScratchDatabase } from '../src/store/series/postgres-scratch.ts'
 import { natsServerBinary, startNatsCluster } from '../test/support/nats-cluster.ts'
 import { testUscc } from '../test/support/platform.ts'
@@ -36,7 +32,6 @@ const MESSAGES = QUICK ? 300 : 1500 // per device and phase
 const WINDOW = 32
 const STORE_ROWS = QUICK ? 100_000 : 500_000
 const SIZE_SECONDS = QUICK ? 1800 : 7200
-const BATCH = 10_000
 
 const say = (m: string): void => {
   process.stderr.write(`${m}\n`)
@@ -134,83 +129,6 @@ async function endToEnd(
   return { pointsPerSec: Math.round(points / seconds), points, seconds: Math.round(seconds * 10) / 10 }
 }
 
-function rows(points: number, seconds: number, t0: number): TenantSample[][] {
-  const tenants = [newId('ten') as TenantId, newId('ten') as TenantId]
-  const ids = Array.from({ length: points }, () => newId('pt') as PointId)
-  const batches: TenantSample[][] = []
-  let batch: TenantSample[] = []
-  for (let sec = 0; sec < seconds; sec++) {
-    for (let p = 0; p < points; p++) {
-      const v = 50 + (p % 7) * 3 + 10 * Math.sin((2 * Math.PI * sec) / 3600) + ((sec * 7919 + p) % 40) / 100
-      batch.push({
-        tenant: tenants[p % 2] as TenantId,
-        point: ids[p] as PointId,
-        ts: t0 + sec * 1000,
-        value: Math.round(v * 100) / 100,
-        quality: 'good',
-      })
-      if (batch.length === BATCH) {
-        batches.push(batch)
-        batch = []
-      }
-    }
-  }
-  if (batch.length > 0) batches.push(batch)
-  return batches
-}
-
-/** the series store against a raw COPY of the same rows; bytes per point */
-async function storeFigures(url: string): Promise<Record<string, number>> {
-  const batches = rows(1000, STORE_ROWS / 1000, Date.UTC(2025, 0, 1))
-  const total = batches.reduce((n, b) => n + b.length, 0)
-  const store = await createPostgresSeriesStore({ url, schema: 'bench_append' })
-  let t = performance.now()
-  for (const b of batches) await store.appendForPlatform(b)
-  const storeSec = (performance.now() - t) / 1000
-  await store.close()
-
-  const raw = new pg.Client({ connectionString: url })
-  await raw.connect()
-  await raw.query(`CREATE TABLE bench_raw_copy (tenant_id text, point_id text, ts bigint, value float8,
-                   text text, quality smallint)`)
-  const texts = batches.map((b) => {
-    let out = ''
-    for (const r of b) out += `${r.tenant}\t${r.point}\t${r.ts}\t${r.value}\t\\N\t0\n`
-    return out
-  })
-  t = performance.now()
-  for (const text of texts) {
-    await raw.query('BEGIN')
-    await pipeline(Readable.from([text]), raw.query(copyFrom('COPY bench_raw_copy FROM STDIN')))
-    await raw.query('COMMIT')
-  }
-  const rawSec = (performance.now() - t) / 1000
-
-  const size = await createPostgresSeriesStore({ url, schema: 'bench_size', partitionsAhead: 0 })
-  const sizeBatches = rows(100, SIZE_SECONDS, Date.UTC(2025, 0, 2))
-  const sizeRows = sizeBatches.reduce((n, b) => n + b.length, 0)
-  for (const b of sizeBatches) await size.appendForPlatform(b)
-  await size.close()
-  await raw.query('VACUUM ANALYZE bench_size.samples')
-  const r = await raw.query<{ samples: string; rollup: string }>(
-    `SELECT (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-             WHERE i.inhparent = 'bench_size.samples'::regclass) AS samples,
-            pg_total_relation_size('bench_size.samples_hourly') AS rollup`,
-  )
-  await raw.end()
-  const storePps = Math.round(total / storeSec)
-  const rawPps = Math.round(total / rawSec)
-  return {
-    storeRows: total,
-    storePointsPerSec: storePps,
-    rawCopyPointsPerSec: rawPps,
-    storeToRawCopyRatio: Math.round((storePps / rawPps) * 100) / 100,
-    bytesPerPoint: Math.round((Number(r.rows[0]?.samples) / sizeRows) * 10) / 10,
-    rollupBytesPerPoint: Math.round((Number(r.rows[0]?.rollup) / sizeRows) * 100) / 100,
-    sizeRows,
-  }
-}
-
 async function main(): Promise<void> {
   if (natsServerBinary() === undefined)
     throw new Error('nats-server is not installed (Debian package nats-server)')
@@ -238,7 +156,17 @@ async function main(): Promise<void> {
     say(JSON.stringify(two))
     for (const n of nodes) await killNode(n, 'SIGTERM')
     say('series store against raw COPY; bytes per point')
-    const store = await storeFigures(db.url)
+    const {
+      rows: storeRows,
+      batch: _batch,
+      ...figures
+    } = await measurePostgresSeriesStore(db.url, {
+      prefix: 'bench',
+      appendRows: STORE_ROWS,
+      sizePoints: 100,
+      sizeSeconds: SIZE_SECONDS,
+    })
+    const store = { storeRows, ...figures }
     console.log(
       JSON.stringify({
         bench: 'cluster',

@@ -2,6 +2,7 @@
  * Measures the PostgreSQL series store against the server of RONGHE_DATABASE_URL (default: the local
  * trust-auth server); prints one JSON line. Not a test: run it by hand.
  *   npx tsx src/store/series/measure-postgres.ts
+ * `measurePostgresSeriesStore` is also phase 2 and 3 of `npm run bench:cluster`.
  *
  * Works in a throw-away database (created and dropped here).
  * - storePointsPerSec: appendForPlatform of 10,000-row batches, 1,000,000 rows (1,000 points of two
@@ -13,6 +14,7 @@
  *   sample partitions (heap + primary key + BRIN + TOAST) / 8,640,000; the rollup is given apart.
  */
 import { Readable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
 import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
@@ -66,6 +68,77 @@ function copyText(batch: TenantSample[]): string {
   return out
 }
 
+export interface PostgresStoreFigures {
+  readonly rows: number
+  readonly batch: number
+  readonly storePointsPerSec: number
+  readonly rawCopyPointsPerSec: number
+  readonly storeToRawCopyRatio: number
+  readonly bytesPerPoint: number
+  readonly rollupBytesPerPoint: number
+  readonly sizeRows: number
+}
+
+/**
+ * In the database of `url` (schemas `<prefix>_append`, `<prefix>_size` and a table `<prefix>_raw_copy`
+ * are created): the store's appendForPlatform against a raw COPY of the same rows, and bytes per point
+ * of `sizePoints` × `sizeSeconds` at 1 Hz.
+ */
+export async function measurePostgresSeriesStore(
+  url: string,
+  o: { prefix: string; appendRows: number; sizePoints: number; sizeSeconds: number },
+): Promise<PostgresStoreFigures> {
+  const batches = rows(1000, Math.ceil(o.appendRows / 1000))
+  const total = batches.reduce((n, b) => n + b.length, 0)
+  const store = await createPostgresSeriesStore({ url, schema: `${o.prefix}_append` })
+  let t = performance.now()
+  for (const b of batches) await store.appendForPlatform(b)
+  const storeSec = (performance.now() - t) / 1000
+  await store.close()
+
+  const raw = new pg.Client({ connectionString: url })
+  await raw.connect()
+  try {
+    await raw.query(`CREATE TABLE ${o.prefix}_raw_copy (tenant_id text, point_id text, ts bigint, value float8,
+                     text text, quality smallint)`)
+    const texts = batches.map(copyText)
+    t = performance.now()
+    for (const text of texts) {
+      await raw.query('BEGIN')
+      await pipeline(Readable.from([text]), raw.query(copyFrom(`COPY ${o.prefix}_raw_copy FROM STDIN`)))
+      await raw.query('COMMIT')
+    }
+    const rawSec = (performance.now() - t) / 1000
+
+    const schema = `${o.prefix}_size`
+    const day = await createPostgresSeriesStore({ url, schema, partitionsAhead: 0 })
+    const dayBatches = rows(o.sizePoints, o.sizeSeconds)
+    const sizeRows = dayBatches.reduce((n, b) => n + b.length, 0)
+    for (const b of dayBatches) await day.appendForPlatform(b)
+    await day.close()
+    await raw.query(`VACUUM ANALYZE ${schema}.samples`)
+    const size = await raw.query<{ samples: string; rollup: string }>(
+      `SELECT (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+               WHERE i.inhparent = '${schema}.samples'::regclass) AS samples,
+              pg_total_relation_size('${schema}.samples_hourly') AS rollup`,
+    )
+    const storePps = Math.round(total / storeSec)
+    const rawPps = Math.round(total / rawSec)
+    return {
+      rows: total,
+      batch: BATCH,
+      storePointsPerSec: storePps,
+      rawCopyPointsPerSec: rawPps,
+      storeToRawCopyRatio: Math.round((storePps / rawPps) * 100) / 100,
+      bytesPerPoint: Math.round((Number(size.rows[0]?.samples) / sizeRows) * 10) / 10,
+      rollupBytesPerPoint: Math.round((Number(size.rows[0]?.rollup) / sizeRows) * 100) / 100,
+      sizeRows,
+    }
+  } finally {
+    await raw.end()
+  }
+}
+
 async function main(): Promise<void> {
   const dbName = `ronghe_measure_${Date.now().toString(36)}`
   const admin = new pg.Client({ connectionString: adminUrl })
@@ -75,58 +148,14 @@ async function main(): Promise<void> {
   u.pathname = `/${dbName}`
   const url = u.toString()
   try {
-    // --- throughput: store vs raw COPY, same rows, same run -----------------------------------
-    const batches = rows(1000, 1000)
-    const total = batches.reduce((n, b) => n + b.length, 0)
-    const store = await createPostgresSeriesStore({ url, schema: 'measure_append' })
-    let t = performance.now()
-    for (const b of batches) await store.appendForPlatform(b)
-    const storeSec = (performance.now() - t) / 1000
-    await store.close()
-
-    const raw = new pg.Client({ connectionString: url })
-    await raw.connect()
-    await raw.query(`CREATE TABLE raw_copy (tenant_id text, point_id text, ts bigint, value float8,
-                     text text, quality smallint)`)
-    const texts = batches.map(copyText)
-    t = performance.now()
-    for (const text of texts) {
-      await raw.query('BEGIN')
-      await pipeline(Readable.from([text]), raw.query(copyFrom('COPY raw_copy FROM STDIN')))
-      await raw.query('COMMIT')
-    }
-    const rawSec = (performance.now() - t) / 1000
-
-    // --- bytes per point: 100 points x 1 day at 1 Hz -------------------------------------------
-    const day = await createPostgresSeriesStore({ url, schema: 'measure_size', partitionsAhead: 0 })
-    const dayBatches = rows(100, 86_400)
-    const dayRows = dayBatches.reduce((n, b) => n + b.length, 0)
-    for (const b of dayBatches) await day.appendForPlatform(b)
-    await day.close()
-    await raw.query('VACUUM ANALYZE measure_size.samples')
-    const size = await raw.query<{ samples: string; rollup: string }>(
-      `SELECT (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-               WHERE i.inhparent = 'measure_size.samples'::regclass) AS samples,
-              pg_total_relation_size('measure_size.samples_hourly') AS rollup`,
-    )
-    await raw.end()
-    const samplesBytes = Number(size.rows[0]!.samples)
-    const rollupBytes = Number(size.rows[0]!.rollup)
-    const storePps = Math.round(total / storeSec)
-    const rawPps = Math.round(total / rawSec)
+    const figures = await measurePostgresSeriesStore(url, {
+      prefix: 'measure',
+      appendRows: 1_000_000,
+      sizePoints: 100,
+      sizeSeconds: 86_400,
+    })
     console.log(
-      JSON.stringify({
-        engine: 'postgres',
-        server: (await serverVersion(url)) ?? 'unknown',
-        rows: total,
-        batch: BATCH,
-        storePointsPerSec: storePps,
-        rawCopyPointsPerSec: rawPps,
-        storeToRawCopyRatio: Math.round((storePps / rawPps) * 100) / 100,
-        bytesPerPoint: Math.round((samplesBytes / dayRows) * 10) / 10,
-        rollupBytesPerPoint: Math.round((rollupBytes / dayRows) * 100) / 100,
-        sizeRows: dayRows,
-      }),
+      JSON.stringify({ engine: 'postgres', server: (await serverVersion(url)) ?? 'unknown', ...figures }),
     )
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
@@ -144,4 +173,4 @@ async function serverVersion(url: string): Promise<string | null> {
   }
 }
 
-await main()
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main()
