@@ -31,7 +31,7 @@ import {
 } from './rules/index.ts'
 import { type BreakdownWatcher, createBreakdownWatcher } from './scheduling/breakdown-watcher.ts'
 import { openPlanningService } from './scheduling/planning-service.ts'
-import { openDowntimeReasonStore } from './analytics/downtime/downtime-reasons.ts'
+import { openDowntimeReasonStore } from './analytics/index.ts'
 import { createSecurityService, type SecurityService } from './security/security-service.ts'
 import type { MetaStore } from './store/meta/index.ts'
 import { createPostgresMetaStore } from './store/meta/postgres-meta-store.ts'

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CoreErrors, type TenantId } from '../core/index.ts'
 import type { Bus } from '../bus/index.ts'
-import type { DowntimeReasonStore } from '../analytics/downtime/downtime-reasons.ts'
+import type { DowntimeReasonStore } from '../analytics/index.ts'
 import type { IdentifierService } from '../identifiers/index.ts'
 import type { AdapterManager } from '../ingest/adapter-manager.ts'
 import type { IngestPipeline } from '../ingest/ingest-pipeline.ts'

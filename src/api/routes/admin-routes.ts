@@ -1,7 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { createEnergyReports } from '../../analytics/energy-report.ts'
-import { referenceRollups } from '../../analytics/reference-rollups.ts'
-import { localDate } from '../../analytics/index.ts'
+import { createEnergyReports, localDate, referenceRollups } from '../../analytics/index.ts'
 import type { Role, TenantId, UserId } from '../../core/index.ts'
 import type { AuditQuery, NewTenant } from '../../store/meta/index.ts'
 import {

@@ -1,8 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { type AssetId, CoreErrors, type PointId, RongheError } from '../../core/index.ts'
-import { createAnalyticsService, type EnergyCarrier } from '../../analytics/analytics-service.ts'
-import { createEnergyReports, type EnergyReport } from '../../analytics/energy-report.ts'
-import { referenceRollups } from '../../analytics/reference-rollups.ts'
+import {
+  createAnalyticsService,
+  createEnergyReports,
+  type EnergyCarrier,
+  type EnergyReport,
+  referenceRollups,
+} from '../../analytics/index.ts'
 import { energyReportPdf, energyReportXlsx, reportFileName } from '../../reports/energy-report-files.ts'
 import { type ApiDeps, principalOf, tenantOf } from '../context.ts'
 

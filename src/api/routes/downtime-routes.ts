@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { DowntimeReasonStore } from '../../analytics/downtime/downtime-reasons.ts'
+import type { DowntimeReasonStore } from '../../analytics/index.ts'
 import type { AssetId } from '../../core/index.ts'
 import { type ApiDeps, auditOf, principalOf, tenantOf } from '../context.ts'
 
