@@ -22,6 +22,7 @@ function newest(path) {
 const sources = [
   ...['src', 'index.html', 'vite.config.ts'].map((p) => join(web, p)),
   join(root, 'src', 'identifiers', 'epcis', 'cbv.ts'),
+  join(root, 'src', 'identifiers', 'epcis', 'epcis-types.ts'),
   join(root, 'src', 'analytics', 'oee', 'oee-elements.ts'),
 ]
 const force = process.argv.includes('--force')

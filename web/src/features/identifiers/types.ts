@@ -134,13 +134,7 @@ export interface TraceResult {
 // the CBV business steps the server validates against: one list, shared with the server
 export { BIZ_STEPS } from '../../../../src/identifiers/epcis/cbv.ts'
 
-export const EVENT_TYPES = [
-  'ObjectEvent',
-  'AggregationEvent',
-  'TransactionEvent',
-  'TransformationEvent',
-  'AssociationEvent',
-] as const
+export { EVENT_TYPES } from '../../../../src/identifiers/epcis/epcis-types.ts'
 
 /** `urn:epcglobal:cbv:bizstep:shipping` / `https://ref.gs1.org/cbv/BizStep-shipping` → `shipping` */
 export function bareCbv(v: string | undefined): string {
