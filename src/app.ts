@@ -30,8 +30,8 @@ import {
   type RulesService,
 } from './rules/index.ts'
 import { type BreakdownWatcher, createBreakdownWatcher } from './scheduling/breakdown-watcher.ts'
-import { openPlanningService } from './scheduling/planning-service.ts'
-import { openDowntimeReasonStore } from './analytics/index.ts'
+import { openPlanningService, openPostgresPlanningService } from './scheduling/planning-service.ts'
+import { openDowntimeReasonStore, openPostgresDowntimeReasonStore } from './analytics/index.ts'
 import { createSecurityService, type SecurityService } from './security/security-service.ts'
 import type { MetaStore } from './store/meta/index.ts'
 import { createPostgresMetaStore } from './store/meta/postgres-meta-store.ts'
@@ -172,8 +172,10 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     log: log.child('rules'),
   })
   await rules.start()
-  // planning (APS) keeps its own SQLite file too
-  const planning = await openPlanningService({ path: join(config.dataDir, 'planning.db'), meta, clock })
+  // planning (APS) keeps its own SQLite file too; in the scale-out shape its tables are in PostgreSQL
+  const planning = config.databaseUrl
+    ? await openPostgresPlanningService({ url: config.databaseUrl, meta, clock })
+    : await openPlanningService({ path: join(config.dataDir, 'planning.db'), meta, clock })
   // a machine reporting `down` gets its schedules a repair proposal; the planner accepts one or not
   const breakdowns = createBreakdownWatcher({
     bus,
@@ -192,8 +194,10 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       (await rules.reliability(tenant, equipment, at - 365 * 86_400_000, at)).mttrMs,
   })
   breakdowns.start()
-  // operators' downtime reasons: the analytics module's own SQLite file
-  const downtime = await openDowntimeReasonStore(join(config.dataDir, 'analytics.db'))
+  // operators' downtime reasons: the analytics module's own SQLite file, or PostgreSQL when scaled out
+  const downtime = config.databaseUrl
+    ? await openPostgresDowntimeReasonStore(config.databaseUrl)
+    : await openDowntimeReasonStore(join(config.dataDir, 'analytics.db'))
 
   const invalidate = ({ data }: { data: { tenant: TenantId; device: DeviceId } }): void =>
     pipeline.invalidate(data.tenant, data.device)
