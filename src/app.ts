@@ -16,7 +16,9 @@ import {
 } from './core/index.ts'
 import { type DemoRunner, provisionDemo, runDemo } from './demo.ts'
 import { type IdentifierService, openIdentifierService, parseDelegationList } from './identifiers/index.ts'
-import { createAdapterManager } from './ingest/adapter-manager.ts'
+import { openPostgresAdapterConfigStore } from './ingest/adapter-config-store.ts'
+import { createPostgresAdapterLeases } from './ingest/adapter-leases.ts'
+import { type AdapterManager, createAdapterManager } from './ingest/adapter-manager.ts'
 import { createDeviceGateway } from './ingest/device-gateway.ts'
 import { createIngestPipeline, type IngestPipeline } from './ingest/ingest-pipeline.ts'
 import { createMqttBroker, type MqttBroker } from './ingest/mqtt/index.ts'
@@ -51,6 +53,8 @@ export interface RongheApp {
   readonly registry: RegistryService
   readonly identifiers: IdentifierService
   readonly rules: RulesService
+  /** OPC UA / Modbus adapters: configurations and which of them run on this node */
+  readonly adapters: AdapterManager
   /** proposes repaired schedules when a machine's state goes down */
   readonly breakdowns: BreakdownWatcher
   readonly api: FastifyInstance
@@ -126,13 +130,22 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     })
     await natsMqtt.start()
   }
-  // OPC UA / Modbus adapters configured through the API, feeding the pipeline (adapters.db)
+  // OPC UA / Modbus adapters configured through the API, feeding the pipeline (adapters.db). In the
+  // scale-out shape their configurations are in PostgreSQL and each runs on the one node holding its
+  // advisory lock; the manager closes the store and the lock session when it stops.
   const adapters = createAdapterManager({
     dataDir: config.dataDir,
     sink: pipeline,
     clock,
     bus,
     log: log.child('adapters'),
+    ...(config.databaseUrl
+      ? {
+          store: await openPostgresAdapterConfigStore(config.databaseUrl),
+          leases: createPostgresAdapterLeases({ url: config.databaseUrl, log: log.child('adapters') }),
+          claimIntervalMs: config.adapters.claimIntervalMs,
+        }
+      : {}),
   })
   await adapters.start()
   const live = createLiveValues(bus)
@@ -336,6 +349,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     registry,
     identifiers,
     rules,
+    adapters,
     breakdowns,
     api,
     broker,
