@@ -29,6 +29,8 @@ import { useSession } from '../../session.tsx'
 
 interface Health {
   kind: string
+  /** false in a cluster when another node runs the adapter (the figures are then not known here) */
+  runningHere: boolean
   connected: boolean
   lastError: string | null
   readsPerSec: number
@@ -235,7 +237,11 @@ function AdapterDrawer({ device, onClose }: { device: Device; onClose(): void })
   return (
     <Drawer open width={720} title={`${device.name} · ${device.protocol}`} onClose={onClose}>
       <Card size="small" title={tx('适配器状态', 'Adapter health')} style={{ marginBottom: 12 }}>
-        {health ? (
+        {health && !health.runningHere ? (
+          <Tag color="blue" data-testid="adapter-elsewhere">
+            {tx('由集群中另一节点运行', 'runs on another node of the cluster')}
+          </Tag>
+        ) : health ? (
           <Descriptions size="small" column={2}>
             <Descriptions.Item label={tx('连接', 'Connected')}>
               <Tag color={health.connected ? 'green' : 'red'} data-testid="adapter-connected">
