@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import type { DeviceId, TenantId } from '../core/index.ts'
 import { createPostgresPool, migrateUnderLock } from '../store/postgres-pool.ts'
 import type { AdapterSettings } from './adapter-manager.ts'
@@ -25,11 +25,28 @@ export interface AdapterConfigStore {
   put(a: StoredAdapter): Promise<void>
   /** false when there was nothing to remove */
   remove(tenant: TenantId, device: DeviceId): Promise<boolean>
+  /**
+   * Shared stores: the node running adapters records their health (JSON), so every node can answer
+   * for them. Reports of adapters no longer configured are dropped.
+   */
+  reportHealth(reports: readonly HealthReport[]): Promise<void>
+  /** the last report of the node running the adapter, or null */
+  lastHealth(tenant: TenantId, device: DeviceId): Promise<HealthReport | null>
   close(): Promise<void>
+}
+
+export interface HealthReport {
+  readonly tenant: TenantId
+  readonly device: DeviceId
+  /** the adapter's health as JSON */
+  readonly health: string
+  /** epoch ms */
+  readonly reportedAt: number
 }
 
 interface Tables {
   adapters: { tenant: string; device: string; settings: string; updated_at: number }
+  adapter_health: { tenant: string; device: string; health: string; reported_at: number }
 }
 
 async function migrate(db: Kysely<Tables>, engine: 'sqlite' | 'postgres'): Promise<void> {
@@ -43,6 +60,17 @@ async function migrate(db: Kysely<Tables>, engine: 'sqlite' | 'postgres'): Promi
     .addColumn('updated_at', engine === 'postgres' ? 'bigint' : 'integer', (c) => c.notNull())
     .addPrimaryKeyConstraint('adapters_pk', ['tenant', 'device'])
     .execute()
+  // only a shared store reports health: adapters.db keeps its one table
+  if (engine === 'postgres')
+    await db.schema
+      .createTable('adapter_health')
+      .ifNotExists()
+      .addColumn('tenant', 'text', (c) => c.notNull())
+      .addColumn('device', 'text', (c) => c.notNull())
+      .addColumn('health', 'text', (c) => c.notNull())
+      .addColumn('reported_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('adapter_health_pk', ['tenant', 'device'])
+      .execute()
 }
 
 function createKyselyAdapterConfigStore(db: Kysely<Tables>, shared: boolean): AdapterConfigStore {
@@ -78,12 +106,63 @@ function createKyselyAdapterConfigStore(db: Kysely<Tables>, shared: boolean): Ad
         .execute()
     },
     async remove(tenant, device) {
+      if (shared)
+        await db
+          .deleteFrom('adapter_health')
+          .where('tenant', '=', tenant)
+          .where('device', '=', device)
+          .execute()
       const r = await db
         .deleteFrom('adapters')
         .where('tenant', '=', tenant)
         .where('device', '=', device)
         .executeTakeFirst()
       return Number(r.numDeletedRows) > 0
+    },
+    async reportHealth(reports) {
+      if (!shared) return
+      for (const h of reports) {
+        // only for an adapter still configured (a remove through another node may have just happened)
+        const row = { tenant: h.tenant, device: h.device, health: h.health, reported_at: h.reportedAt }
+        await db
+          .insertInto('adapter_health')
+          .columns(['tenant', 'device', 'health', 'reported_at'])
+          .expression(
+            db
+              .selectFrom('adapters')
+              .select([
+                'tenant',
+                'device',
+                sql<string>`${row.health}::text`.as('health'),
+                sql<number>`${row.reported_at}::bigint`.as('reported_at'),
+              ])
+              .where('tenant', '=', h.tenant)
+              .where('device', '=', h.device),
+          )
+          .onConflict((oc) =>
+            oc
+              .columns(['tenant', 'device'])
+              .doUpdateSet({ health: row.health, reported_at: row.reported_at }),
+          )
+          .execute()
+      }
+    },
+    async lastHealth(tenant, device) {
+      if (!shared) return null
+      const r = await db
+        .selectFrom('adapter_health')
+        .selectAll()
+        .where('tenant', '=', tenant)
+        .where('device', '=', device)
+        .executeTakeFirst()
+      return r === undefined
+        ? null
+        : {
+            tenant: r.tenant as TenantId,
+            device: r.device as DeviceId,
+            health: r.health,
+            reportedAt: Number(r.reported_at),
+          }
     },
     close: () => db.destroy(),
   }

@@ -154,6 +154,17 @@ describe('adapter managers of two nodes on one PostgreSQL database', () => {
       assert.equal((await nodes[other].health(tenant, device))?.runningHere, false)
       assert.equal((await nodes[owner].health(tenant, device))?.runningHere, true)
       await until(() => (got.get(owner) ?? 0) > 0, 5000, 'the owner polls')
+      // the other node answers with the owner's last report
+      await until(
+        async () => (await nodes[other].health(tenant, device))?.connected === true,
+        3000,
+        "the owner's report of a connected adapter",
+      )
+      const reported = await nodes[other].health(tenant, device)
+      assert.equal(reported?.runningHere, false)
+      assert.equal(reported?.kind, 'modbus')
+      assert.ok((reported?.counters.values ?? 0) > 0, JSON.stringify(reported))
+      assert.ok(reported?.reportedAt !== undefined && reported.reportedAt <= Date.now())
       assert.equal(got.get(other) ?? 0, 0, 'the other node never polled the PLC')
 
       // a configuration changed through the other node is applied by the owner, which still runs it
@@ -176,6 +187,7 @@ describe('adapter managers of two nodes on one PostgreSQL database', () => {
       // removed: nothing runs anywhere
       assert.equal(await nodes[other].remove(tenant, device), true)
       assert.deepEqual(nodes[other].runningHere(), [])
+      assert.equal(await nodes[other].health(tenant, device), null)
     } finally {
       await a.stop()
       await b.stop()

@@ -41,10 +41,12 @@ export interface AdapterRecord {
 export interface AdapterHealth {
   readonly kind: 'modbus' | 'opcua'
   /**
-   * false when another node of the cluster runs the adapter: the figures below are then not known
-   * here (connected false, rates 0, no counters)
+   * false when another node of the cluster runs the adapter: the figures below are then that node's
+   * last report (at `reportedAt`), or unknown (connected false, rates 0, no counters) before its first
    */
   readonly runningHere: boolean
+  /** epoch ms of the running node's report, when another node runs the adapter */
+  readonly reportedAt?: number
   readonly connected: boolean
   readonly lastError: string | null
   /** values delivered per second over the last ~10 s */
@@ -89,6 +91,8 @@ export interface AdapterManager {
 }
 
 interface Running {
+  readonly tenant: TenantId
+  readonly device: DeviceId
   readonly adapter: ProtocolAdapter
   readonly kind: 'modbus' | 'opcua'
   /** the configuration's updatedAt this adapter was started with */
@@ -148,7 +152,7 @@ export function createAdapterManager(deps: AdapterManagerDeps): AdapterManager {
     const key = keyOf(tenant, device)
     await stopOne(key)
     const adapter = create(tenant, device, s)
-    running.set(key, { adapter, kind: s.kind, updatedAt, samples: [] })
+    running.set(key, { tenant, device, adapter, kind: s.kind, updatedAt, samples: [] })
     // an unreachable peer is retried by the adapter itself; its state shows in health()
     adapter.start(deps.sink).catch((err: unknown) => {
       deps.log?.warn('adapter did not start', { tenant, device, error: (err as Error).message })
@@ -183,6 +187,38 @@ export function createAdapterManager(deps: AdapterManagerDeps): AdapterManager {
         await stopOne(key)
         await leases.release(key)
       }
+    // the other nodes answer for these from the report
+    const st = await store()
+    if (st.capabilities.shared) {
+      const now = deps.clock.now()
+      await st.reportHealth(
+        [...running.values()].map((r) => ({
+          tenant: r.tenant,
+          device: r.device,
+          health: JSON.stringify(healthOf(r)),
+          reportedAt: now,
+        })),
+      )
+    }
+  }
+
+  function healthOf(r: Running): AdapterHealth {
+    const st = r.adapter.status()
+    const now = deps.clock.now()
+    const first = r.samples[0]
+    const dt = first === undefined ? 0 : (now - first.at) / 1000
+    // rates over less than about a second would swing wildly with one poll more or less: report 0 until then
+    const rate = (v: number, base: number): number =>
+      dt >= 0.9 ? Math.round(((v - base) / dt) * 10) / 10 : 0
+    return {
+      kind: r.kind,
+      runningHere: true,
+      connected: st.connected,
+      lastError: st.lastError,
+      readsPerSec: first === undefined ? 0 : rate(readsOf(st.counters), first.reads),
+      errorsPerSec: first === undefined ? 0 : rate(errorsOf(st.counters), first.errors),
+      counters: st.counters,
+    }
   }
 
   function sample(): void {
@@ -274,37 +310,27 @@ export function createAdapterManager(deps: AdapterManagerDeps): AdapterManager {
     },
     async health(tenant, device) {
       const r = running.get(keyOf(tenant, device))
-      if (r === undefined) {
-        const st = await store()
-        if (!st.capabilities.shared) return null
-        // configured, but another node holds its lease (or will take it on its next pass)
-        const stored = await st.get(tenant, device)
-        if (stored === null) return null
+      if (r !== undefined) return healthOf(r)
+      const st = await store()
+      if (!st.capabilities.shared) return null
+      // configured, but another node holds its lease (or will take it on its next pass)
+      const stored = await st.get(tenant, device)
+      if (stored === null) return null
+      const report = await st.lastHealth(tenant, device)
+      if (report !== null)
         return {
-          kind: stored.settings.kind,
+          ...(JSON.parse(report.health) as AdapterHealth),
           runningHere: false,
-          connected: false,
-          lastError: null,
-          readsPerSec: 0,
-          errorsPerSec: 0,
-          counters: {},
+          reportedAt: report.reportedAt,
         }
-      }
-      const st = r.adapter.status()
-      const now = deps.clock.now()
-      const first = r.samples[0]
-      const dt = first === undefined ? 0 : (now - first.at) / 1000
-      // rates over less than about a second would swing wildly with one poll more or less: report 0 until then
-      const rate = (v: number, base: number): number =>
-        dt >= 0.9 ? Math.round(((v - base) / dt) * 10) / 10 : 0
       return {
-        kind: r.kind,
-        runningHere: true,
-        connected: st.connected,
-        lastError: st.lastError,
-        readsPerSec: first === undefined ? 0 : rate(readsOf(st.counters), first.reads),
-        errorsPerSec: first === undefined ? 0 : rate(errorsOf(st.counters), first.errors),
-        counters: st.counters,
+        kind: stored.settings.kind,
+        runningHere: false,
+        connected: false,
+        lastError: null,
+        readsPerSec: 0,
+        errorsPerSec: 0,
+        counters: {},
       }
     },
     runningHere: () => [...running].map(([key, r]) => ({ key, updatedAt: r.updatedAt })),
