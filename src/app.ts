@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { createApiServer } from './api/server.ts'
@@ -20,6 +21,7 @@ import { createAdapterManager } from './ingest/adapter-manager.ts'
 import { createDeviceGateway } from './ingest/device-gateway.ts'
 import { createIngestPipeline, type IngestPipeline } from './ingest/ingest-pipeline.ts'
 import { createMqttBroker, type MqttBroker } from './ingest/mqtt/index.ts'
+import { createMqttUpstreamIngest, type MqttUpstreamIngest } from './ingest/mqtt-upstream-ingest.ts'
 import { createNatsMqttIngest, type NatsMqttIngest } from './ingest/nats-mqtt-ingest.ts'
 import { createSparkplugHost } from './ingest/sparkplug/sparkplug-host.ts'
 import { openWriteAheadLog } from './ingest/wal/write-ahead-log.ts'
@@ -55,6 +57,8 @@ export interface RongheApp {
   readonly breakdowns: BreakdownWatcher
   readonly api: FastifyInstance
   readonly broker: MqttBroker | null
+  /** the front door on an external MQTT broker, when RONGHE_MQTT_UPSTREAM_URL is set */
+  readonly mqttUpstream: MqttUpstreamIngest | null
   /** bound ports (differ from the configuration when it asked for 0) */
   readonly httpPort: number
   readonly mqttPort: number | null
@@ -125,6 +129,28 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       log: log.child('nats-mqtt'),
     })
     await natsMqtt.start()
+  }
+  // Scale-out device front door on an external MQTT broker (Mosquitto, EMQX): every node joins one
+  // shared subscription with a persistent session and acknowledges after the samples are stored.
+  let mqttUpstream: MqttUpstreamIngest | null = null
+  const up = config.mqttUpstream
+  if (up.url !== undefined) {
+    mqttUpstream = createMqttUpstreamIngest({
+      url: up.url,
+      group: up.group,
+      filters: up.filters.split(',').map((f) => f.trim()),
+      clientId: up.clientId ?? `ronghe-${hostname()}`,
+      username: up.username,
+      password: up.password,
+      connections: up.connections,
+      protocolVersion: up.protocolVersion === 4 ? 4 : 5,
+      sessionExpiryS: up.sessionExpiryS,
+      meta,
+      pipeline,
+      clock,
+      log: log.child('mqtt-upstream'),
+    })
+    await mqttUpstream.start()
   }
   // OPC UA / Modbus adapters configured through the API, feeding the pipeline (adapters.db)
   const adapters = createAdapterManager({
@@ -335,6 +361,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     breakdowns,
     api,
     broker,
+    mqttUpstream,
     httpPort,
     mqttPort,
     firstRun,
@@ -348,6 +375,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       await api.close()
       await adapters.stop()
       await natsMqtt?.stop()
+      await mqttUpstream?.stop()
       await pipeline.stop()
       live.stop()
       await breakdowns.stop()
