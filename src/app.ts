@@ -4,6 +4,9 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { createApiServer } from './api/server.ts'
 import { Subjects } from './bus/index.ts'
+import { createLocalJobClaims } from './bus/job-claims.ts'
+import { createNatsJobClaims } from './bus/nats-job-claims.ts'
+import { createPeriodicJobs, type PeriodicJobs } from './bus/periodic-jobs.ts'
 import { createMemoryBus } from './bus/memory-bus.ts'
 import { createNatsBus } from './bus/nats-bus.ts'
 import type { RongheConfig } from './config.ts'
@@ -57,6 +60,8 @@ export interface RongheApp {
   readonly breakdowns: BreakdownWatcher
   readonly api: FastifyInstance
   readonly broker: MqttBroker | null
+  /** work done once per period in the installation (retention); claimed through NATS in a cluster */
+  readonly periodic: PeriodicJobs
   /** the front door on an external MQTT broker, when RONGHE_MQTT_UPSTREAM_URL is set */
   readonly mqttUpstream: MqttUpstreamIngest | null
   /** bound ports (differ from the configuration when it asked for 0) */
@@ -74,6 +79,8 @@ export interface StartOptions {
   readonly webRoot?: string
   /** provision the virtual factory even though the data directory is not new (`ronghe start --demo`) */
   readonly forceDemo?: boolean
+  /** how often periodic jobs look for a new period, ms (default 30 s; 0 = only app.periodic.tick()) */
+  readonly periodicTickMs?: number
 }
 
 /**
@@ -336,17 +343,33 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     demo = await runDemo(demoDeps, provisioned)
   }
 
+  // Work that must happen once per period in the whole installation: on one node it just runs; in
+  // the scale-out shape each period is claimed through NATS JetStream and only the claimant runs it.
+  const claims = config.natsUrl ? await createNatsJobClaims({ url: config.natsUrl }) : createLocalJobClaims()
+  const periodic = createPeriodicJobs({
+    claims,
+    clock,
+    holder: `${hostname()}:${process.pid}`,
+    log: log.child('periodic'),
+    ...(options.periodicTickMs === undefined ? {} : { tickMs: options.periodicTickMs }),
+  })
   // Retention: once an hour, drop each enterprise's samples older than its retention.
-  const retention = setInterval(() => {
-    void (async () => {
-      const tenants = await meta.listTenantsForPlatform({ limit: 1000 })
-      for (const t of tenants.items) {
-        const days = t.retentionDays ?? config.series.retentionDays
-        await series.deleteBefore(t.id, clock.now() - days * 86_400_000)
+  periodic.add({
+    name: 'series-retention',
+    periodMs: 3_600_000,
+    run: async () => {
+      // every enterprise, a page at a time (it was the first 1000 only)
+      for (let offset = 0; ; offset += 500) {
+        const page = await meta.listTenantsForPlatform({ limit: 500, offset, sort: 'created_at' })
+        for (const t of page.items) {
+          const days = t.retentionDays ?? config.series.retentionDays
+          await series.deleteBefore(t.id, clock.now() - days * 86_400_000)
+        }
+        if (page.items.length < 500) break
       }
-    })().catch((err) => log.error('retention failed', { error: String(err) }))
-  }, 3_600_000)
-  retention.unref()
+    },
+  })
+  periodic.start()
 
   let stopped = false
   return {
@@ -361,6 +384,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     breakdowns,
     api,
     broker,
+    periodic,
     mqttUpstream,
     httpPort,
     mqttPort,
@@ -368,7 +392,8 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     async stop(): Promise<void> {
       if (stopped) return
       stopped = true
-      clearInterval(retention)
+      await periodic.stop()
+      await claims.close()
       await demo?.stop()
       await sparkplug.stop()
       await broker?.close()
