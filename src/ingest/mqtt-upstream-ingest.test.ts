@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import { connectAsync, type MqttClient } from 'mqtt'
+import { discardMqttSessions } from '../../test/support/mqtt-sessions.ts'
 import { eventually, startTestPlatform, type TestPlatform } from '../../test/support/platform.ts'
 import { needService, tcpReachable } from '../../test/support/services.ts'
 import { createLogger, systemClock } from '../core/index.ts'
@@ -36,6 +37,7 @@ describe('the front door on an external MQTT broker (shared subscription, persis
   after(async () => {
     for (const i of ingests) await i.stop()
     await publisher?.endAsync()
+    if (!skip) await discardMqttSessions(url, [`ronghe-${run}`])
     if (p) {
       await p.stop()
       rmSync(p.dataDir, { recursive: true, force: true })

@@ -9,6 +9,7 @@ import {
   needPostgres,
   type ScratchDatabase,
 } from '../../src/store/series/postgres-scratch.ts'
+import { discardMqttSessions } from '../support/mqtt-sessions.ts'
 import { eventually, testUscc } from '../support/platform.ts'
 import { adminToken, api, killNode, type Node, startNode } from '../support/ronghe-node.ts'
 import { needService, tcpReachable } from '../support/services.ts'
@@ -66,6 +67,12 @@ describe('two Ronghe nodes on one shared subscription of an external MQTT broker
       await killNode(n, 'SIGTERM')
       rmSync(n.dataDir, { recursive: true, force: true })
     }
+    // four sessions per node (the default), `{clientId}-1…4`
+    if (!skip)
+      await discardMqttSessions(
+        url,
+        ['a', 'b'].flatMap((n) => [1, 2, 3, 4].map((i) => `ronghe-${run}-${n}-${i}`)),
+      )
     await db?.drop()
   })
 
@@ -141,6 +148,7 @@ describe('two Ronghe nodes on one shared subscription of an external MQTT broker
       // node a comes back with the same client id: its session is delivered to it again
       const a2 = await startNode('a', env('a'))
       nodes[0] = a2
+      rmSync(a.dataDir, { recursive: true, force: true })
       await eventually(async () => (await count()) >= total, 60_000, 'every sample').catch(() => undefined)
       await new Promise((r) => setTimeout(r, 1000)) // anything delivered twice would land now
       assert.equal(await count(), total, `samples stored (node a log: ${a2.log.slice(-2000)})`)
