@@ -289,6 +289,15 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     adapters,
     planning,
     downtime,
+    ...(mqttUpstream === null
+      ? {}
+      : {
+          // counters only: the last error may name hosts, and the health route is public
+          mqttUpstream: () => {
+            const { lastError: _, ...counters } = (mqttUpstream as MqttUpstreamIngest).stats()
+            return counters
+          },
+        }),
     bodyLimit: config.http.bodyLimit,
     webRoot: existsSync(webRoot) ? webRoot : undefined,
     connectInfo: () => ({

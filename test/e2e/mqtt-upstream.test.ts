@@ -167,8 +167,27 @@ describe('two Ronghe nodes on one shared subscription of an external MQTT broker
         perDevice.rows.map((r) => r.n),
         Array.from({ length: DEVICES * POINTS_PER_MESSAGE }, () => MESSAGES),
       )
+      // what the dead node's sessions held went to the node that came back under its client ids
+      type Health = {
+        mqttUpstream: { connected: number; subscribed: number; stored: number; refused: object }
+      }
+      const ha = (await api<Health>(a2, 'GET', '/api/health')).body.mqttUpstream
+      const hb = (await api<Health>(b, 'GET', '/api/health')).body.mqttUpstream
+      assert.ok(
+        ha.stored >= (total - whileDead) / POINTS_PER_MESSAGE,
+        `node a stored ${ha.stored} messages after it returned; ${(total - whileDead) / POINTS_PER_MESSAGE} waited for it`,
+      )
+      assert.ok(hb.stored > 0)
+      assert.deepEqual([ha.subscribed, hb.subscribed, ha.refused, hb.refused], [4, 4, {}, {}])
       t.diagnostic(
-        JSON.stringify({ total, storedWhenKilled: atKill, storedWhileDead: whileDead, afterReturn: total }),
+        JSON.stringify({
+          total,
+          storedWhenKilled: atKill,
+          storedWhileDead: whileDead,
+          afterReturn: total,
+          messagesStoredByReturnedNode: ha.stored,
+          messagesStoredBySurvivor: hb.stored,
+        }),
       )
     } finally {
       await sql.end()
