@@ -26,9 +26,9 @@ import { parseJsonValues } from './json-format.ts'
  * the broker does not deliver them again and again. Failures that may pass (the series store is
  * down, the ingest queue is full) are retried on this node with backoff, holding the PUBACK.
  *
- * mqtt.js hands a client's QoS 1 messages to `customHandleAcks` one at a time and reads the next
- * only when the previous one is acknowledged, so a session works on one message at a time; a node
- * holds `connections` sessions (`{clientId}-{n}`) to work on several at once.
+ * A session has as many messages in hand as the broker sends before their PUBACKs (its in-flight
+ * window: Mosquitto's `max_inflight_messages`, 20 by default; at most 256 here); PUBACKs go out in
+ * the order the messages arrived. A node holds `connections` sessions (`{clientId}-{n}`).
  */
 export interface MqttUpstreamIngestDeps {
   /** mqtt://host:1883, mqtts://host:8883, ws(s)://… */
@@ -84,6 +84,9 @@ export interface MqttUpstreamIngest {
   stop(): Promise<void>
   stats(): MqttUpstreamStats
 }
+
+/** tells mqtt.js not to send the PUBACK of a QoS 1 message itself (see handleMessage below) */
+const PUBACK_LATER = new Error('PUBACK sent once the samples are stored')
 
 type Outcome = { readonly ack: true; readonly refusal?: string } | { readonly ack: false }
 
@@ -196,21 +199,55 @@ export function createMqttUpstreamIngest(deps: MqttUpstreamIngestDeps): MqttUpst
       ...(deps.username === undefined ? {} : { username: deps.username }),
       ...(deps.password === undefined ? {} : { password: deps.password }),
       ...(protocolVersion === 5
-        ? { properties: { sessionExpiryInterval: deps.sessionExpiryS ?? 7 * 86_400 } }
+        ? { properties: { sessionExpiryInterval: deps.sessionExpiryS ?? 7 * 86_400, receiveMaximum: 256 } }
         : {}),
-      // QoS 1: PUBACK only after the samples are stored (mqtt.js sends it when `done` is called)
-      customHandleAcks: (topic, message, _packet, done) => {
-        void track(handle(topic, message)).then((o) => {
-          if (!o.ack) return // stopping: no PUBACK, the broker delivers it again
-          // MQTT 5 tells the broker the message was refused (0x83 implementation specific error);
-          // mqtt.js takes a number as first argument as the PUBACK's reason code
-          done(o.refusal !== undefined && protocolVersion === 5 ? 0x83 : 0)
-        })
-      },
     }
     const client = connect(deps.url, options)
+    // QoS 1: the PUBACK goes out only once the samples are stored. mqtt.js calls handleMessage for
+    // each QoS 1 message and, when its callback is called without an error, sends the PUBACK and only
+    // then reads the next message. To have several messages in hand (up to the broker's in-flight
+    // window), the callback is called at once with an error — mqtt.js then sends no PUBACK and goes
+    // on — and the PUBACKs are sent here with mqtt.js's packet writer, in the order the messages
+    // arrived (MQTT 3.1.1 and 5, section 4.6), each as soon as it and every older one is stored.
+    // `_sendPacket` is mqtt.js's internal writer (5.16): without it, one message at a time.
+    const writer = (client as unknown as { _sendPacket?: (packet: object, cb: () => void) => void })
+      ._sendPacket
+    let pending: { messageId: number; ready: boolean; code: number }[] = []
+    const flush = (): void => {
+      while (pending[0]?.ready) {
+        const { messageId, code } = pending.shift() as { messageId: number; code: number }
+        writer?.call(
+          client,
+          protocolVersion === 5
+            ? { cmd: 'puback', messageId, reasonCode: code }
+            : { cmd: 'puback', messageId },
+          () => undefined,
+        )
+      }
+    }
+    client.handleMessage = (packet, callback) => {
+      if (packet.qos !== 1) return callback()
+      const work = track(handle(packet.topic, packet.payload as Buffer))
+      if (typeof writer !== 'function') {
+        // stopping (`ack: false`): no PUBACK, the broker delivers the message again
+        void work.then((o) => (o.ack ? callback() : undefined))
+        return
+      }
+      const entry = { messageId: packet.messageId as number, ready: false, code: 0 }
+      const connection = pending
+      connection.push(entry)
+      void work.then((o) => {
+        // stopping, or the connection it came on is gone: the broker delivers it again
+        if (!o.ack || connection !== pending) return
+        entry.ready = true
+        // MQTT 5 tells the broker the message was refused (0x83 implementation specific error)
+        entry.code = o.refusal !== undefined ? 0x83 : 0
+        flush()
+      })
+      callback(PUBACK_LATER)
+    }
     client.on('message', (topic, payload, packet) => {
-      // QoS 0 messages carry no acknowledgement: stored as they come (QoS 1 went through customHandleAcks)
+      // QoS 0 messages carry no acknowledgement: stored as they come (QoS 1 went through handleMessage)
       if (packet.qos === 0 && !stopped) void track(handle(topic, payload))
     })
     client.on('connect', (connack) => {
@@ -241,6 +278,7 @@ export function createMqttUpstreamIngest(deps: MqttUpstreamIngestDeps): MqttUpst
       })
     })
     client.on('close', () => {
+      pending = []
       if (isUp) connected--
       if (isSubscribed) subscribed--
       isUp = false
