@@ -125,7 +125,7 @@ export const DEFAULT_CONFIG: RongheConfig = {
     clientId: undefined,
     username: undefined,
     password: undefined,
-    connections: 4,
+    connections: 1,
     protocolVersion: 5,
     sessionExpiryS: 7 * 86_400,
   },

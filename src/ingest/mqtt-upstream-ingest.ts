@@ -27,8 +27,8 @@ import { parseJsonValues } from './json-format.ts'
  * down, the ingest queue is full) are retried on this node with backoff, holding the PUBACK.
  *
  * A session has as many messages in hand as the broker sends before their PUBACKs (its in-flight
- * window: Mosquitto's `max_inflight_messages`, 20 by default; at most 256 here); PUBACKs go out in
- * the order the messages arrived. A node holds `connections` sessions (`{clientId}-{n}`).
+ * window; with MQTT 5 at most 256, the Receive Maximum announced here); PUBACKs go out in the order
+ * the messages arrived. A node holds `connections` sessions (`{clientId}-{n}` when more than one).
  */
 export interface MqttUpstreamIngestDeps {
   /** mqtt://host:1883, mqtts://host:8883, ws(s)://… */
