@@ -1,8 +1,12 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { createApiServer } from './api/server.ts'
 import { Subjects } from './bus/index.ts'
+import { createLocalJobClaims } from './bus/job-claims.ts'
+import { createNatsJobClaims } from './bus/nats-job-claims.ts'
+import { createPeriodicJobs, type PeriodicJobs } from './bus/periodic-jobs.ts'
 import { createMemoryBus } from './bus/memory-bus.ts'
 import { createNatsBus } from './bus/nats-bus.ts'
 import type { RongheConfig } from './config.ts'
@@ -22,6 +26,7 @@ import { type AdapterManager, createAdapterManager } from './ingest/adapter-mana
 import { createDeviceGateway } from './ingest/device-gateway.ts'
 import { createIngestPipeline, type IngestPipeline } from './ingest/ingest-pipeline.ts'
 import { createMqttBroker, type MqttBroker } from './ingest/mqtt/index.ts'
+import { createMqttUpstreamIngest, type MqttUpstreamIngest } from './ingest/mqtt-upstream-ingest.ts'
 import { createNatsMqttIngest, type NatsMqttIngest } from './ingest/nats-mqtt-ingest.ts'
 import { createSparkplugHost } from './ingest/sparkplug/sparkplug-host.ts'
 import { openWriteAheadLog } from './ingest/wal/write-ahead-log.ts'
@@ -59,6 +64,10 @@ export interface RongheApp {
   readonly breakdowns: BreakdownWatcher
   readonly api: FastifyInstance
   readonly broker: MqttBroker | null
+  /** work done once per period in the installation (retention); claimed through NATS in a cluster */
+  readonly periodic: PeriodicJobs
+  /** the front door on an external MQTT broker, when RONGHE_MQTT_UPSTREAM_URL is set */
+  readonly mqttUpstream: MqttUpstreamIngest | null
   /** bound ports (differ from the configuration when it asked for 0) */
   readonly httpPort: number
   readonly mqttPort: number | null
@@ -74,6 +83,8 @@ export interface StartOptions {
   readonly webRoot?: string
   /** provision the virtual factory even though the data directory is not new (`ronghe start --demo`) */
   readonly forceDemo?: boolean
+  /** how often periodic jobs look for a new period, ms (default 30 s; 0 = only app.periodic.tick()) */
+  readonly periodicTickMs?: number
 }
 
 /**
@@ -129,6 +140,28 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       log: log.child('nats-mqtt'),
     })
     await natsMqtt.start()
+  }
+  // Scale-out device front door on an external MQTT broker (Mosquitto, EMQX): every node joins one
+  // shared subscription with a persistent session and acknowledges after the samples are stored.
+  let mqttUpstream: MqttUpstreamIngest | null = null
+  const up = config.mqttUpstream
+  if (up.url !== undefined) {
+    mqttUpstream = createMqttUpstreamIngest({
+      url: up.url,
+      group: up.group,
+      filters: up.filters.split(',').map((f) => f.trim()),
+      clientId: up.clientId ?? `ronghe-${hostname()}`,
+      username: up.username,
+      password: up.password,
+      connections: up.connections,
+      protocolVersion: up.protocolVersion === 4 ? 4 : 5,
+      sessionExpiryS: up.sessionExpiryS,
+      meta,
+      pipeline,
+      clock,
+      log: log.child('mqtt-upstream'),
+    })
+    await mqttUpstream.start()
   }
   // OPC UA / Modbus adapters configured through the API, feeding the pipeline (adapters.db). In the
   // scale-out shape their configurations are in PostgreSQL and each runs on the one node holding its
@@ -273,6 +306,15 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     adapters,
     planning,
     downtime,
+    ...(mqttUpstream === null
+      ? {}
+      : {
+          // counters only: the last error may name hosts, and the health route is public
+          mqttUpstream: () => {
+            const { lastError: _, ...counters } = (mqttUpstream as MqttUpstreamIngest).stats()
+            return counters
+          },
+        }),
     bodyLimit: config.http.bodyLimit,
     webRoot: existsSync(webRoot) ? webRoot : undefined,
     connectInfo: () => ({
@@ -327,17 +369,33 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     demo = await runDemo(demoDeps, provisioned)
   }
 
+  // Work that must happen once per period in the whole installation: on one node it just runs; in
+  // the scale-out shape each period is claimed through NATS JetStream and only the claimant runs it.
+  const claims = config.natsUrl ? await createNatsJobClaims({ url: config.natsUrl }) : createLocalJobClaims()
+  const periodic = createPeriodicJobs({
+    claims,
+    clock,
+    holder: `${hostname()}:${process.pid}`,
+    log: log.child('periodic'),
+    ...(options.periodicTickMs === undefined ? {} : { tickMs: options.periodicTickMs }),
+  })
   // Retention: once an hour, drop each enterprise's samples older than its retention.
-  const retention = setInterval(() => {
-    void (async () => {
-      const tenants = await meta.listTenantsForPlatform({ limit: 1000 })
-      for (const t of tenants.items) {
-        const days = t.retentionDays ?? config.series.retentionDays
-        await series.deleteBefore(t.id, clock.now() - days * 86_400_000)
+  periodic.add({
+    name: 'series-retention',
+    periodMs: 3_600_000,
+    run: async () => {
+      // every enterprise, a page at a time (it was the first 1000 only)
+      for (let offset = 0; ; offset += 500) {
+        const page = await meta.listTenantsForPlatform({ limit: 500, offset, sort: 'created_at' })
+        for (const t of page.items) {
+          const days = t.retentionDays ?? config.series.retentionDays
+          await series.deleteBefore(t.id, clock.now() - days * 86_400_000)
+        }
+        if (page.items.length < 500) break
       }
-    })().catch((err) => log.error('retention failed', { error: String(err) }))
-  }, 3_600_000)
-  retention.unref()
+    },
+  })
+  periodic.start()
 
   let stopped = false
   return {
@@ -353,19 +411,23 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     breakdowns,
     api,
     broker,
+    periodic,
+    mqttUpstream,
     httpPort,
     mqttPort,
     firstRun,
     async stop(): Promise<void> {
       if (stopped) return
       stopped = true
-      clearInterval(retention)
+      await periodic.stop()
+      await claims.close()
       await demo?.stop()
       await sparkplug.stop()
       await broker?.close()
       await api.close()
       await adapters.stop()
       await natsMqtt?.stop()
+      await mqttUpstream?.stop()
       await pipeline.stop()
       live.stop()
       await breakdowns.stop()

@@ -52,4 +52,51 @@ describe('configuration', () => {
     assert.equal(c.security.adminPassword, 'hunter2hunter2')
     assert.doesNotMatch(JSON.stringify(redactedConfig(c)), /hunter2/)
   })
+  it('reads the external MQTT broker front door from the environment, and masks its password', () => {
+    const c = loadConfig({
+      file: null,
+      env: {
+        RONGHE_MQTT_UPSTREAM_URL: 'mqtts://broker.example:8883',
+        RONGHE_MQTT_UPSTREAM_GROUP: 'plant',
+        RONGHE_MQTT_UPSTREAM_FILTERS: 'ronghe/+/+/data, site-2/ronghe/+/+/data',
+        RONGHE_MQTT_UPSTREAM_CLIENT_ID: 'ronghe-0',
+        RONGHE_MQTT_UPSTREAM_USERNAME: 'ronghe',
+        RONGHE_MQTT_UPSTREAM_PASSWORD: 'broker-secret-9',
+        RONGHE_MQTT_UPSTREAM_CONNECTIONS: '4',
+      },
+    })
+    assert.equal(c.mqttUpstream.url, 'mqtts://broker.example:8883')
+    assert.equal(c.mqttUpstream.group, 'plant')
+    assert.equal(c.mqttUpstream.connections, 4)
+    assert.equal(c.mqttUpstream.protocolVersion, 5)
+    assert.doesNotMatch(JSON.stringify(redactedConfig(c)), /broker-secret-9/)
+  })
+  it('refuses external broker settings that cannot work, naming each', () => {
+    try {
+      loadConfig({
+        file: null,
+        env: {
+          RONGHE_MQTT_UPSTREAM_URL: 'http://broker',
+          RONGHE_MQTT_UPSTREAM_GROUP: 'a/b',
+          RONGHE_MQTT_UPSTREAM_FILTERS: 'ronghe/#/data,$share/g/x',
+          RONGHE_MQTT_UPSTREAM_PROTOCOL_VERSION: '6',
+          RONGHE_MQTT_UPSTREAM_PASSWORD: 'x',
+        },
+      })
+      assert.fail('expected a ConfigError')
+    } catch (err) {
+      assert.ok(err instanceof ConfigError)
+      assert.deepEqual(
+        err.problems.map((p) => p.split(' ')[0]),
+        [
+          'RONGHE_MQTT_UPSTREAM_URL',
+          'RONGHE_MQTT_UPSTREAM_GROUP',
+          'RONGHE_MQTT_UPSTREAM_FILTERS:',
+          'RONGHE_MQTT_UPSTREAM_FILTERS:',
+          'RONGHE_MQTT_UPSTREAM_PROTOCOL_VERSION',
+          'RONGHE_MQTT_UPSTREAM_PASSWORD',
+        ],
+      )
+    }
+  })
 })

@@ -64,6 +64,29 @@ export interface RongheConfig {
      */
     readonly claimIntervalMs: number
   }
+  /**
+   * scale-out device front door on an external MQTT broker (Mosquitto, EMQX, …): every node joins one
+   * shared subscription (`$share/{group}/{filter}`) with a persistent session and acknowledges a
+   * message only when its samples are stored
+   */
+  readonly mqttUpstream: {
+    /** mqtt://host:1883 or mqtts://host:8883; unset = off */
+    readonly url: string | undefined
+    /** shared-subscription group every node joins */
+    readonly group: string
+    /** topic filters, separated by commas; a topic's last three levels are `{tenant}/{device}/data` */
+    readonly filters: string
+    /** this node's client id; must stay the same across restarts (default `ronghe-{hostname}`) */
+    readonly clientId: string | undefined
+    readonly username: string | undefined
+    readonly password: string | undefined
+    /** MQTT sessions this node holds in the group (`{clientId}-{n}` when more than one) */
+    readonly connections: number
+    /** 5 (session expiry interval) or 4 (MQTT 3.1.1, clean session false) */
+    readonly protocolVersion: number
+    /** how long the broker keeps a disconnected node's session and its queued messages, s */
+    readonly sessionExpiryS: number
+  }
   /** create the demo enterprise and virtual factory on a new data directory */
   readonly demo: boolean
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' | 'silent' }
@@ -104,6 +127,17 @@ export const DEFAULT_CONFIG: RongheConfig = {
   natsUrl: undefined,
   natsMqtt: { enabled: true, ackWaitMs: 10_000 },
   adapters: { claimIntervalMs: 5000 },
+  mqttUpstream: {
+    url: undefined,
+    group: 'ronghe',
+    filters: 'ronghe/+/+/data',
+    clientId: undefined,
+    username: undefined,
+    password: undefined,
+    connections: 1,
+    protocolVersion: 5,
+    sessionExpiryS: 7 * 86_400,
+  },
   demo: true,
   log: { level: 'info' },
   identifiers: {
@@ -160,6 +194,31 @@ const KEYS: readonly Key[] = [
     env: 'RONGHE_ADAPTERS_CLAIM_INTERVAL_MS',
     kind: 'int',
     min: 100,
+  },
+  // may carry user:password
+  { path: ['mqttUpstream', 'url'], env: 'RONGHE_MQTT_UPSTREAM_URL', kind: 'string', secret: true },
+  { path: ['mqttUpstream', 'group'], env: 'RONGHE_MQTT_UPSTREAM_GROUP', kind: 'string' },
+  { path: ['mqttUpstream', 'filters'], env: 'RONGHE_MQTT_UPSTREAM_FILTERS', kind: 'string' },
+  { path: ['mqttUpstream', 'clientId'], env: 'RONGHE_MQTT_UPSTREAM_CLIENT_ID', kind: 'string' },
+  { path: ['mqttUpstream', 'username'], env: 'RONGHE_MQTT_UPSTREAM_USERNAME', kind: 'string' },
+  {
+    path: ['mqttUpstream', 'password'],
+    env: 'RONGHE_MQTT_UPSTREAM_PASSWORD',
+    kind: 'string',
+    secret: true,
+  },
+  { path: ['mqttUpstream', 'connections'], env: 'RONGHE_MQTT_UPSTREAM_CONNECTIONS', kind: 'int', min: 1 },
+  {
+    path: ['mqttUpstream', 'protocolVersion'],
+    env: 'RONGHE_MQTT_UPSTREAM_PROTOCOL_VERSION',
+    kind: 'int',
+    min: 4,
+  },
+  {
+    path: ['mqttUpstream', 'sessionExpiryS'],
+    env: 'RONGHE_MQTT_UPSTREAM_SESSION_EXPIRY_S',
+    kind: 'int',
+    min: 60,
   },
   { path: ['demo'], env: 'RONGHE_DEMO', kind: 'bool' },
   { path: ['log', 'level'], env: 'RONGHE_LOG_LEVEL', kind: 'level' },
@@ -329,9 +388,41 @@ export function loadConfig(options: LoadConfigOptions = {}): RongheConfig {
   for (const k of ['upstreamUrl', 'publicBaseUrl'] as const)
     if (ident[k] !== undefined && !/^https?:\/\/\S+$/.test(String(ident[k])))
       problems.push(`identifiers.${k} must be an http(s) URL`)
+  problems.push(...mqttUpstreamProblems(config.mqttUpstream as RongheConfig['mqttUpstream']))
   if (problems.length > 0) throw new ConfigError(problems)
   config.dataDir = resolve(config.dataDir as string)
   return deepFreeze(config as unknown as RongheConfig)
+}
+
+function mqttUpstreamProblems(u: RongheConfig['mqttUpstream']): string[] {
+  const out: string[] = []
+  if (u.url !== undefined && !/^(mqtts?|tcp|ssl|wss?):\/\/[^\s/]+/.test(u.url))
+    out.push('RONGHE_MQTT_UPSTREAM_URL must be an mqtt://, mqtts://, ws:// or wss:// URL')
+  if (/[/+#\s]/.test(u.group))
+    out.push(
+      `RONGHE_MQTT_UPSTREAM_GROUP must not contain "/", "+", "#" or spaces; got ${JSON.stringify(u.group)}`,
+    )
+  for (const f of u.filters.split(',').map((x) => x.trim())) {
+    const levels = f.split('/')
+    const bad =
+      f.length === 0 ||
+      f.startsWith('$') ||
+      levels.some(
+        (l, i) =>
+          (l.includes('#') && (l !== '#' || i !== levels.length - 1)) || (l.includes('+') && l !== '+'),
+      )
+    if (bad)
+      out.push(
+        `RONGHE_MQTT_UPSTREAM_FILTERS: ${JSON.stringify(f)} is not an MQTT topic filter (without $share/, which Ronghe adds)`,
+      )
+  }
+  if (u.protocolVersion !== 4 && u.protocolVersion !== 5)
+    out.push(`RONGHE_MQTT_UPSTREAM_PROTOCOL_VERSION must be 4 (MQTT 3.1.1) or 5, got ${u.protocolVersion}`)
+  if (u.clientId !== undefined && /[/+#\s]/.test(u.clientId))
+    out.push('RONGHE_MQTT_UPSTREAM_CLIENT_ID must not contain "/", "+", "#" or spaces')
+  if (u.password !== undefined && u.username === undefined)
+    out.push('RONGHE_MQTT_UPSTREAM_PASSWORD is set but RONGHE_MQTT_UPSTREAM_USERNAME is not')
+  return out
 }
 
 /** Variables read by tests and tools, not settings. */

@@ -40,6 +40,18 @@ export interface ApiDeps {
   readonly planning?: PlanningService
   /** downtime reason catalogues and assignments; routes are not registered without it */
   readonly downtime?: DowntimeReasonStore
+  /**
+   * the external-broker front door's counters for /api/health (sessions connected and subscribed,
+   * messages stored, refusals by code), when it is on
+   */
+  readonly mqttUpstream?: () => {
+    connected: number
+    subscribed: number
+    sessions: number
+    stored: number
+    refused: Readonly<Record<string, number>>
+    retried: number
+  }
 }
 
 declare module 'fastify' {

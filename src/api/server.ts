@@ -138,6 +138,7 @@ export async function createApiServer(
   app.get('/api/health', { schema: { tags: ['system'], security: [] } }, async () => ({
     status: 'ok',
     ingest: deps.pipeline.stats(),
+    ...(deps.mqttUpstream === undefined ? {} : { mqttUpstream: deps.mqttUpstream() }),
   }))
 
   registerAuthRoutes(app, deps)

@@ -58,6 +58,18 @@ export const IngestErrors = {
       `a payload of ${bytes} bytes exceeds the limit of ${max} bytes`,
       { status: 413 },
     ),
+  unmappedTopic: (topic: string): RongheError =>
+    new RongheError(
+      'INGEST_UNMAPPED_TOPIC',
+      `${topic} does not end in {tenant}/{device}/data; nothing on it is a sample`,
+      { status: 422 },
+    ),
+  unregisteredDevice: (tenant: string, device: string): RongheError =>
+    new RongheError(
+      'INGEST_UNREGISTERED_DEVICE',
+      `no device with key "${device}" is registered in tenant ${tenant}`,
+      { status: 404 },
+    ),
   overloaded: (): RongheError =>
     new RongheError('INGEST_OVERLOADED', 'the ingest queue is full; retry shortly', { status: 503 }),
 } as const

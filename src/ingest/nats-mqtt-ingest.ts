@@ -1,7 +1,8 @@
 import { AckPolicy, DeliverPolicy, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
-import { type Device, isRongheError, type TenantId } from '../core/index.ts'
+import { isRongheError, type TenantId } from '../core/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
+import { createDeviceLookup } from './device-lookup.ts'
 import type { IngestPipeline } from './ingest-pipeline.ts'
 import { parseJsonValues } from './json-format.ts'
 
@@ -57,7 +58,7 @@ export function createNatsMqttIngest(deps: NatsMqttIngestDeps): NatsMqttIngest {
   const durable = deps.durable ?? 'ronghe_ingest'
   const ackWaitMs = deps.ackWaitMs ?? 10_000
   const maxInFlight = deps.maxInFlight ?? 512
-  const devices = new Map<string, Promise<Device | null>>()
+  const deviceOf = createDeviceLookup(meta)
   let nc: NatsConnection | undefined
   let stopped = false
   let bound = false
@@ -67,23 +68,6 @@ export function createNatsMqttIngest(deps: NatsMqttIngestDeps): NatsMqttIngest {
   let loop: Promise<void> = Promise.resolve()
   let stopConsume: (() => void) | null = null
   const inFlight = new Set<Promise<void>>()
-
-  function deviceOf(tenant: TenantId, key: string): Promise<Device | null> {
-    const k = `${tenant}\u0000${key}`
-    let p = devices.get(k)
-    if (p === undefined) {
-      p = meta.findDeviceByKey(tenant, key)
-      // unknown devices are looked up again next time (they may be registered meanwhile)
-      p.then(
-        (d) => {
-          if (d === null) devices.delete(k)
-        },
-        () => devices.delete(k),
-      )
-      devices.set(k, p)
-    }
-    return p
-  }
 
   async function handle(m: JsMsg): Promise<void> {
     // $MQTT.msgs.ronghe.{tenant}.{device}.data

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type RongheApp, startRonghe } from '../../src/app.ts'
+import { type RongheApp, type StartOptions, startRonghe } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { createLogger, usccCheckChar } from '../../src/core/index.ts'
 
@@ -38,7 +38,7 @@ export interface TestPlatform {
 }
 
 export async function startTestPlatform(
-  options: { dataDir?: string; env?: Record<string, string> } = {},
+  options: { dataDir?: string; env?: Record<string, string>; start?: Omit<StartOptions, 'log'> } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ronghe-e2e-'))
   const config = loadConfig({
@@ -55,7 +55,7 @@ export async function startTestPlatform(
       ...options.env,
     },
   })
-  const app = await startRonghe(config, { log: createLogger('error') })
+  const app = await startRonghe(config, { ...options.start, log: createLogger('error') })
   const baseUrl = `http://127.0.0.1:${app.httpPort}`
 
   async function api<T>(
