@@ -100,7 +100,10 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
         resolve()
       }
       const send = (): void => {
-        if (warmup ? false : performance.now() >= until) return finish()
+        if (!warmup && performance.now() >= until) {
+          finish()
+          return
+        }
         sentAt = performance.now()
         sock.write(requests[next++ % job.n]!)
       }
