@@ -176,17 +176,18 @@ export function createHandleResolver(deps: HandleResolverDeps): HandleResolver {
 
   async function fetchFresh(handle: string, prefix: string, auth: boolean, hops: number): Promise<Fresh> {
     const now = clock.now()
-    const homed = await store.findHomedPrefixForPlatform(prefix)
+    // the homed prefix and the handle under its tenant in one read; the record goes unused when a more
+    // specific delegation wins, which is the rarer case on a node that homes what it is asked for
+    const { homed, record } = await store.findHandleForPlatform(prefix, handle)
     // a delegation can only win when it is more specific than what we home: none is, when we home the prefix itself
     const deleg =
       (recursive || homed === null) && homed?.prefix !== prefix ? await delegations.find(prefix) : null
     const useRemote = deleg !== null && (homed === null || deleg.prefix.length > homed.prefix.length)
     if (!useRemote && homed !== null) {
       st.localReads++
-      const rec = await store.getHandle(homed.tenant, handle)
       return {
         kind: 'answer',
-        entry: rec === null ? negative('local', now) : positive(rec.values, 'local', now),
+        entry: record === null ? negative('local', now) : positive(record.values, 'local', now),
       }
     }
     if (!useRemote || deleg === null) {
