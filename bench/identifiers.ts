@@ -4,7 +4,9 @@
  * - registrations/s over HTTP, POST /api/identifiers/bulk in batches of 1000;
  * - EPCIS events captured/s over HTTP, POST /api/epcis/capture with documents of 1000 events;
  * - resolutions/s and p50/p99 for cache hits and for misses served from the local store (auth=true
- *   bypasses the cache), GET /api/handles/{handle} with keep-alive from a client in a SEPARATE process;
+ *   bypasses the cache), GET /api/handles/{handle} from the load client of bench/http-load-client.ts
+ *   (raw keep-alive sockets, pre-encoded requests, answers delimited by Content-Length) in a SEPARATE
+ *   process, with its own CPU per request reported so that its share of the cores is visible;
  * - the server's CPU time per resolution (µs, user + system of the server process), which other load on a
  *   shared machine disturbs far less than the rates;
  * - the same client against nginx serving the identical JSON as a static file, in the same run, and the ratio.
@@ -12,20 +14,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { Agent, request } from 'node:http'
 import { createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-
-interface ClientJob {
-  readonly base: string
-  /** path with `{i}` replaced by 0…n-1 in turn */
-  readonly path: string
-  readonly n: number
-  readonly concurrency: number
-  readonly durationMs: number
-}
+import type { LoadJob, LoadResult } from './http-load-client.ts'
 
 /** the fields this bench reads from the API's answers */
 interface ApiAnswer {
@@ -35,81 +28,20 @@ interface ApiAnswer {
   readonly accepted: number
 }
 
-interface ClientResult {
-  requests: number
-  errors: number
-  perSec: number
-  p50Ms: number
-  p99Ms: number
-}
-
-/** The load client: C keep-alive loops for a fixed time, latency of every request. */
-async function runClient(job: ClientJob): Promise<ClientResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: job.concurrency })
-  const url = new URL(job.base)
-  const lat: number[] = []
-  let errors = 0
-  let next = 0
-  const get = (path: string): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const req = request({ host: url.hostname, port: url.port, path, agent, method: 'GET' }, (res) => {
-        res.on('data', () => undefined)
-        res.on('end', () => resolve(res.statusCode ?? 0))
-      })
-      req.on('error', reject)
-      req.end()
-    })
-  // warm the connections
-  await Promise.all(
-    Array.from({ length: job.concurrency }, (_, i) => get(job.path.replace('{i}', String(i % job.n)))),
-  )
-  const start = performance.now()
-  const until = start + job.durationMs
-  await Promise.all(
-    Array.from({ length: job.concurrency }, async () => {
-      while (performance.now() < until) {
-        const i = next++ % job.n
-        const t = performance.now()
-        try {
-          const status = await get(job.path.replace('{i}', String(i)))
-          if (status !== 200) errors++
-        } catch {
-          errors++
-        }
-        lat.push(performance.now() - t)
-      }
-    }),
-  )
-  const secs = (performance.now() - start) / 1000
-  agent.destroy()
-  lat.sort((a, b) => a - b)
-  const pct = (p: number): number =>
-    Math.round((lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0) * 1000) / 1000
-  return {
-    requests: lat.length,
-    errors,
-    perSec: Math.round(lat.length / secs),
-    p50Ms: pct(0.5),
-    p99Ms: pct(0.99),
-  }
-}
-
-function clientInChild(job: ClientJob): Promise<ClientResult> {
+/** The load client (bench/http-load-client.ts) in its own process; its one JSON line back. */
+function clientInChild(job: LoadJob): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', fileURLToPath(import.meta.url), '--client', JSON.stringify(job)],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    )
+    const script = fileURLToPath(new URL('./http-load-client.ts', import.meta.url))
+    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(job)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let out = ''
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString()
     })
     child.on('exit', (code) => {
       if (code !== 0) reject(new Error(`client exited with ${code}`))
-      else resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as ClientResult)
+      else resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as LoadResult)
     })
   })
 }
@@ -126,7 +58,10 @@ async function freePort(): Promise<number> {
   })
 }
 
-async function startNginx(dir: string, json: string): Promise<{ url: string; proc: ChildProcess }> {
+async function startNginx(
+  dir: string,
+  json: string,
+): Promise<{ url: string; port: number; proc: ChildProcess }> {
   const port = await freePort()
   const root = join(dir, 'www')
   mkdirSync(join(root, 'h'), { recursive: true })
@@ -147,7 +82,7 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; i < 100; i++) {
     try {
-      if ((await fetch(`${url}/h/x`)).status === 200) return { url, proc }
+      if ((await fetch(`${url}/h/x`)).status === 200) return { url, port, proc }
     } catch {
       // not yet listening
     }
@@ -184,7 +119,7 @@ async function main(): Promise<void> {
   })
   const app = await startRonghe(config, { log: createLogger('error') })
   const base = `http://127.0.0.1:${app.httpPort}`
-  let nginx: { url: string; proc: ChildProcess } | null = null
+  let nginx: { url: string; port: number; proc: ChildProcess } | null = null
   try {
     const call = async (
       method: string,
@@ -289,7 +224,7 @@ async function main(): Promise<void> {
     const sample = await fetch(`${base}/api/handles/${prefix}/P0`).then((r) => r.text())
     // the server's own CPU per request (this process: the client runs in another): far less sensitive to
     // other load on the machine than requests per second
-    const cpuPerRequest = async (job: ClientJob): Promise<{ r: ClientResult; cpuUs: number }> => {
+    const cpuPerRequest = async (job: LoadJob): Promise<{ r: LoadResult; cpuUs: number }> => {
       const before = process.cpuUsage()
       const r = await clientInChild(job)
       const used = process.cpuUsage(before)
@@ -297,7 +232,8 @@ async function main(): Promise<void> {
       return { r, cpuUs: Math.round((used.user + used.system) / (r.requests + job.concurrency)) }
     }
     const hitsRun = await cpuPerRequest({
-      base,
+      host: '127.0.0.1',
+      port: app.httpPort,
       path: `/api/handles/${prefix}/P{i}`,
       n: hot,
       concurrency,
@@ -305,7 +241,8 @@ async function main(): Promise<void> {
     })
     const hits = hitsRun.r
     const missesRun = await cpuPerRequest({
-      base,
+      host: '127.0.0.1',
+      port: app.httpPort,
       path: `/api/handles/${prefix}/P{i}?auth=true`,
       n: nHandles,
       concurrency,
@@ -315,7 +252,14 @@ async function main(): Promise<void> {
     const stats = app.identifiers.resolver.stats()
     await app.stop()
     nginx = await startNginx(join(dir, 'nginx'), sample)
-    const ng = await clientInChild({ base: nginx.url, path: '/h/P{i}', n: hot, concurrency, durationMs })
+    const ng = await clientInChild({
+      host: '127.0.0.1',
+      port: nginx.port,
+      path: '/h/P{i}',
+      n: hot,
+      concurrency,
+      durationMs,
+    })
 
     console.log(
       JSON.stringify({
@@ -339,6 +283,8 @@ async function main(): Promise<void> {
         nginxP50Ms: ng.p50Ms,
         nginxP99Ms: ng.p99Ms,
         hitsToNginx: Math.round((hits.perSec / Math.max(1, ng.perSec)) * 1000) / 1000,
+        missesToNginx: Math.round((misses.perSec / Math.max(1, ng.perSec)) * 1000) / 1000,
+        clientCpuUs: { hits: hits.clientCpuUs, misses: misses.clientCpuUs, nginx: ng.clientCpuUs },
         errors: hits.errors + misses.errors + ng.errors,
         resolver: { hits: stats.hits, misses: stats.misses, localReads: stats.localReads },
         bodyBytes: Buffer.byteLength(sample),
@@ -352,17 +298,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--client') {
-  runClient(JSON.parse(process.argv[3] ?? '{}') as ClientJob).then(
-    (r) => console.log(JSON.stringify(r)),
-    (err) => {
-      console.error(err)
-      process.exit(1)
-    },
-  )
-} else {
-  main().catch((err) => {
-    console.error(err)
-    process.exit(1)
-  })
-}
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

@@ -98,7 +98,9 @@ export interface HandleErrorBody {
 export type HandleBody = HandleSuccessBody | HandleErrorBody
 
 export function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
+  // toISOString always ends in `.sssZ`
+  const iso = new Date(ms).toISOString()
+  return `${iso.slice(0, -5)}Z`
 }
 
 export function toJsonValue(v: HandleValue): HandleJsonValue {

@@ -359,4 +359,33 @@ describe('three nodes: top-level → secondary → enterprise over HTTP', () => 
     assert.equal(invalid.status, 400)
     assert.equal(invalid.body['responseCode'], 102)
   })
+
+  it('gives the hits after a miss the entry the miss stored, and a new one after a write', async () => {
+    const store = createSqliteHandleStore(await openMemoryIdentifiersDb())
+    const resolver = createHandleResolver({ store, delegations: createStoreDelegations(store), clock })
+    const registry = createHandleRegistry({ store, clock, onChange: (h) => resolver.invalidate(h) })
+    const tenant = 'ten_memo' as TenantId
+    await registry.homePrefix(tenant, '88.118.77')
+    await registry.register(tenant, { handle: '88.118.77/A', values: [urlValue(1, 'https://a.cn/1')] })
+    const miss = await resolver.resolve('88.118.77/A', { auth: true })
+    assert.equal(miss.source, 'local')
+    assert.ok(miss.cacheEntry)
+    const hit = await resolver.resolve('88.118.77/A')
+    assert.equal(hit.source, 'cache')
+    assert.equal(hit.cacheEntry, miss.cacheEntry)
+    // a memo kept on the entry goes with it: the write replaces the entry
+    miss.cacheEntry.publicJson = 'memo of the first version'
+    await registry.register(
+      tenant,
+      { handle: '88.118.77/A', values: [urlValue(1, 'https://a.cn/2')] },
+      { overwrite: true },
+    )
+    const after = await resolver.resolve('88.118.77/A')
+    assert.equal(after.source, 'local')
+    assert.notEqual(after.cacheEntry, miss.cacheEntry)
+    assert.equal(after.cacheEntry?.publicJson, undefined)
+    assert.equal(after.values?.[0]?.data.value, 'https://a.cn/2')
+    // nothing is memoised for an unknown handle
+    assert.equal((await resolver.resolve('88.118.77/none')).cacheEntry, undefined)
+  })
 })

@@ -30,10 +30,19 @@ export interface Resolution {
   /** the node that answered, for remote / cached remote answers */
   readonly upstream?: string
   /**
-   * Identity of the cache entry a `cache` answer came from: the same object for as long as that entry
-   * lives (a refresh or invalidate() replaces it), so a face may memoise what it derives from the answer.
+   * Identity of the cache entry a positive answer came from (`cache`) or was just stored as (`local`,
+   * `remote`): the same object for as long as that entry lives (a refresh or invalidate() replaces it),
+   * so a face may memoise what it derives from the answer, and the hits after a miss reuse it.
    */
-  readonly cacheEntry?: object
+  readonly cacheEntry?: CacheMemo
+}
+
+/**
+ * What a face derives from a positive cache entry and keeps on it (the public, unfiltered body as JSON
+ * text): dropped with the entry, so an answer is never served from a memo older than the entry.
+ */
+export interface CacheMemo {
+  publicJson?: string
 }
 
 export interface ResolveOptions {
@@ -97,7 +106,7 @@ export interface HandleResolver {
 /** Header carrying the hop count between Ronghe nodes (loop guard). */
 export const HOPS_HEADER = 'x-ronghe-resolution-hops'
 
-interface Entry {
+interface Entry extends CacheMemo {
   readonly code: 1 | 100
   readonly values: readonly HandleValue[]
   readonly source: 'local' | 'remote'
@@ -176,17 +185,18 @@ export function createHandleResolver(deps: HandleResolverDeps): HandleResolver {
 
   async function fetchFresh(handle: string, prefix: string, auth: boolean, hops: number): Promise<Fresh> {
     const now = clock.now()
-    const homed = await store.findHomedPrefixForPlatform(prefix)
+    // the homed prefix and the handle under its tenant in one read; the record goes unused when a more
+    // specific delegation wins, which is the rarer case on a node that homes what it is asked for
+    const { homed, record } = await store.findHandleForPlatform(prefix, handle)
     // a delegation can only win when it is more specific than what we home: none is, when we home the prefix itself
     const deleg =
       (recursive || homed === null) && homed?.prefix !== prefix ? await delegations.find(prefix) : null
     const useRemote = deleg !== null && (homed === null || deleg.prefix.length > homed.prefix.length)
     if (!useRemote && homed !== null) {
       st.localReads++
-      const rec = await store.getHandle(homed.tenant, handle)
       return {
         kind: 'answer',
-        entry: rec === null ? negative('local', now) : positive(rec.values, 'local', now),
+        entry: record === null ? negative('local', now) : positive(record.values, 'local', now),
       }
     }
     if (!useRemote || deleg === null) {
@@ -310,7 +320,8 @@ export function createHandleResolver(deps: HandleResolverDeps): HandleResolver {
       }
       if (fresh.kind === 'answer') {
         remember(key, fresh.entry)
-        return answer(key, fresh.entry, fresh.entry.source, opts)
+        const r = answer(key, fresh.entry, fresh.entry.source, opts)
+        return fresh.entry.code === 1 ? { ...r, cacheEntry: fresh.entry } : r
       }
       if (fresh.kind === 'stale' || fresh.upstreamFailed) {
         st.upstreamFailures++

@@ -40,6 +40,14 @@ export interface HandleStore {
 
   getHandle(tenant: TenantId, handle: string): Promise<HandleRecord | null>
   /**
+   * The read of a resolution in one step: `homed` as findHomedPrefixForPlatform(prefix) gives it and
+   * `record`, the handle as getHandle(homed.tenant, handle) gives it (null when nothing is homed).
+   */
+  findHandleForPlatform(
+    prefix: string,
+    handle: string,
+  ): Promise<{ readonly homed: PrefixRecord | null; readonly record: HandleRecord | null }>
+  /**
    * Create or replace. With `overwrite: false` an existing handle is IDENT_HANDLE_EXISTS.
    * Atomic per handle.
    */

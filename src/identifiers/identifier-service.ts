@@ -92,6 +92,11 @@ const PLATFORM = '__platform' as TenantId
 
 export async function openIdentifierService(deps: IdentifierServiceDeps): Promise<IdentifierService> {
   const sqlite = new Database(deps.path)
+  // This process is the file's only user (backups copy the data directory with the platform stopped):
+  // holding the lock for the connection's life spares every statement the file and shared-memory
+  // locking of a read transaction, which was most of a prepared read's cost (≈ 8 → 3 µs), and keeps the
+  // WAL index in memory. A second process opening the same data directory gets SQLITE_BUSY.
+  sqlite.pragma('locking_mode = EXCLUSIVE')
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('busy_timeout = 5000')

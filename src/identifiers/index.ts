@@ -120,6 +120,7 @@ export {
   type DelegationSource,
 } from './delegations.ts'
 export {
+  type CacheMemo,
   createHandleResolver,
   HOPS_HEADER,
   type FetchLike,

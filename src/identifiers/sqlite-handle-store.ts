@@ -43,6 +43,28 @@ export function createSqliteHandleStore(
     createdAt: r.created_at,
   })
 
+  async function homedPrefix(prefix: string): Promise<PrefixRecord | null> {
+    const candidates = prefixAncestry(prefix)
+    const rows = fast?.usable()
+      ? fast.prefixes(candidates)
+      : await db.selectFrom('ident_prefixes').selectAll().where('prefix', 'in', candidates).execute()
+    if (rows.length === 0) return null
+    rows.sort((a, b) => b.prefix.length - a.prefix.length)
+    return toPrefix(rows[0]!)
+  }
+
+  async function readHandle(tenant: TenantId, handle: string): Promise<HandleRecord | null> {
+    const r = fast?.usable()
+      ? fast.handle(tenant, handle)
+      : await db
+          .selectFrom('ident_handles')
+          .selectAll()
+          .where('tenant_id', '=', tenant)
+          .where('handle', '=', handle)
+          .executeTakeFirst()
+    return r === undefined ? null : toRecord(r)
+  }
+
   async function putOne(
     trx: Kysely<IdentifiersTables>,
     tenant: TenantId,
@@ -112,26 +134,35 @@ export function createSqliteHandleStore(
         .execute()
       return rows.map(toPrefix)
     },
-    async findHomedPrefixForPlatform(prefix) {
+    findHomedPrefixForPlatform: homedPrefix,
+    async findHandleForPlatform(prefix, handle) {
       const candidates = prefixAncestry(prefix)
-      const rows = fast?.usable()
-        ? fast.prefixes(candidates)
-        : await db.selectFrom('ident_prefixes').selectAll().where('prefix', 'in', candidates).execute()
-      if (rows.length === 0) return null
-      rows.sort((a, b) => b.prefix.length - a.prefix.length)
-      return toPrefix(rows[0]!)
+      if (fast?.usable()) {
+        // one statement: every homed candidate with the handle under its tenant, if present
+        let best: ResolutionRow | undefined
+        for (const row of fast.resolution(candidates, handle))
+          if (best === undefined || row.prefix.length > best.prefix.length) best = row
+        if (best === undefined) return { homed: null, record: null }
+        const homed = toPrefix(best)
+        if (best.values_json === null) return { homed, record: null }
+        return {
+          homed,
+          record: toRecord({
+            tenant_id: best.tenant_id,
+            handle,
+            prefix: best.handle_prefix ?? best.prefix,
+            values_json: best.values_json,
+            template_id: best.template_id,
+            template_version: best.template_version,
+            created_at: best.handle_created_at ?? 0,
+            updated_at: best.updated_at ?? 0,
+          }),
+        }
+      }
+      const homed = await homedPrefix(prefix)
+      return { homed, record: homed === null ? null : await readHandle(homed.tenant, handle) }
     },
-    async getHandle(tenant, handle) {
-      const r = fast?.usable()
-        ? fast.handle(tenant, handle)
-        : await db
-            .selectFrom('ident_handles')
-            .selectAll()
-            .where('tenant_id', '=', tenant)
-            .where('handle', '=', handle)
-            .executeTakeFirst()
-      return r === undefined ? null : toRecord(r)
-    },
+    getHandle: readHandle,
     async putHandle(tenant, record, opts) {
       return db.transaction().execute((trx) => putOne(trx, tenant, record, opts.overwrite))
     },
@@ -254,16 +285,47 @@ export function createSqliteHandleStore(
   }
 }
 
+/** A homed prefix joined with the handle read under its tenant (handle columns null when absent). */
+interface ResolutionRow {
+  readonly prefix: string
+  readonly tenant_id: string
+  readonly created_at: number
+  readonly handle_prefix: string | null
+  readonly values_json: string | null
+  readonly template_id: string | null
+  readonly template_version: number | null
+  readonly handle_created_at: number | null
+  readonly updated_at: number | null
+}
+
 /** Statements prepared once for the resolution path (see createSqliteHandleStore). */
 function preparedReads(sqlite: BetterSqlite3.Database): {
   usable(): boolean
   prefixes(candidates: readonly string[]): IdentifiersTables['ident_prefixes'][]
   handle(tenant: TenantId, handle: string): IdentifiersTables['ident_handles'] | undefined
+  resolution(candidates: readonly string[], handle: string): ResolutionRow[]
 } {
   // lazily: the tables exist only once the caller has migrated
   let byHandle: BetterSqlite3.Statement | null = null
   const byPrefixCount = new Map<number, BetterSqlite3.Statement>()
+  const resolutionByCount = new Map<number, BetterSqlite3.Statement>()
   return {
+    resolution(candidates, handle) {
+      if (candidates.length === 0) return []
+      let st = resolutionByCount.get(candidates.length)
+      if (st === undefined) {
+        // the primary key (tenant_id, handle) serves the join: one index search per homed candidate
+        st = sqlite.prepare(
+          `select p.prefix, p.tenant_id, p.created_at, h.prefix as handle_prefix, h.values_json,
+             h.template_id, h.template_version, h.created_at as handle_created_at, h.updated_at
+           from ident_prefixes p
+           left join ident_handles h on h.tenant_id = p.tenant_id and h.handle = ?
+           where p.prefix in (${candidates.map(() => '?').join(', ')})`,
+        )
+        resolutionByCount.set(candidates.length, st)
+      }
+      return st.all(handle, ...candidates) as ResolutionRow[]
+    },
     usable: () => !sqlite.inTransaction,
     prefixes(candidates) {
       if (candidates.length === 0) return []

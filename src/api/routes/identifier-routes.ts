@@ -196,8 +196,6 @@ function isUnfiltered(f: ValueFilter): boolean {
 
 function registerHandleRoutes(app: FastifyInstance, deps: ApiDeps, ident: IdentifierService): void {
   const onRequest = optionalAuth(deps)
-  /** cache entry → its public, unfiltered body as JSON text (dropped with the entry) */
-  const publicBodies = new WeakMap<object, string>()
   const handleParam = {
     tags: ['identifiers'],
     params: { type: 'object', properties: { '*': { type: 'string' } } },
@@ -219,7 +217,8 @@ function registerHandleRoutes(app: FastifyInstance, deps: ApiDeps, ident: Identi
         return reply
           .code(400)
           .send({ responseCode: HandleResponseCode.invalidHandle, message: 'no handle in the path' })
-      const q = parseResolveQuery(searchOf(req))
+      const params = searchOf(req)
+      const q = parseResolveQuery(params)
       if ('error' in q)
         return reply.code(400).send({ responseCode: HandleResponseCode.error, handle, message: q.error })
       // the owner (the tenant homing the prefix) reads every value unless it asks for publicOnly=true
@@ -233,7 +232,7 @@ function registerHandleRoutes(app: FastifyInstance, deps: ApiDeps, ident: Identi
           owner = false
         }
       }
-      const explicitPublic = searchOf(req).has('publicOnly')
+      const explicitPublic = params.has('publicOnly')
       if (explicitPublic && !q.publicOnly && !owner) {
         const authed = req.principal !== null
         return reply.code(authed ? 403 : 401).send({
@@ -260,12 +259,8 @@ function registerHandleRoutes(app: FastifyInstance, deps: ApiDeps, ident: Identi
       if (r.upstream !== undefined) reply.header('x-ronghe-resolved-by', r.upstream)
       // the common public read of a cached handle: serialise its body once per cache entry
       if (r.cacheEntry !== undefined && status === 200 && !owner && isUnfiltered(q.filter)) {
-        let text = publicBodies.get(r.cacheEntry)
-        if (text === undefined) {
-          text = JSON.stringify(resolutionBody(r))
-          publicBodies.set(r.cacheEntry, text)
-        }
-        return reply.code(200).type('application/json; charset=utf-8').send(text)
+        r.cacheEntry.publicJson ??= JSON.stringify(resolutionBody(r))
+        return reply.code(200).type('application/json; charset=utf-8').send(r.cacheEntry.publicJson)
       }
       return reply.code(status).send(resolutionBody(r))
     },
