@@ -1,5 +1,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { PointId, TenantId } from '../../core/index.ts'
+import {
+  type StateRunCut,
+  type StateRunCutSql,
+  stateDurationRunSql,
+  stateRunCutSql,
+} from './duckdb-state-runs.ts'
 import { SeriesErrors } from './series-errors.ts'
 import type {
   CounterIncreaseQuery,
@@ -16,7 +22,8 @@ import type {
 
 /**
  * The DuckDB series store's rollups: one set-based query each over `samples_all`, with window
- * functions for the "previous / next reading" of each series. The SQL builders are exported so a
+ * functions for the "previous / next reading" of each series; state durations read the store's
+ * state runs where they cover the window (duckdb-state-runs.ts). The SQL builders are exported so a
  * benchmark can run exactly the same statement on a bare connection (the floor).
  *
  * Rules follow the analytics module's pure reference functions (samplesToIntervals + computeOee,
@@ -46,55 +53,6 @@ function buckets(q: RegularBuckets): { B: number; O: number } {
 /** Bucket start of an integer expression, flooring also before the origin. */
 function bucketOf(expr: string, B: number, O: number): string {
   return `(${expr} - (((((${expr}) - (${O})) % ${B}) + ${B}) % ${B}))`
-}
-
-function sqlString(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`
-}
-
-export interface StateDurationSql {
-  readonly sids: readonly number[]
-  readonly from: number
-  readonly to: number
-  readonly maxHoldMs: number
-  readonly states: readonly string[]
-  readonly bucketMs: number
-  readonly originMs: number
-}
-
-/**
- * Columns: sid, bucket, state, ms in the bucket, ms spilling into the next bucket (a hold crosses at
- * most one boundary because maxHoldMs ≤ bucketMs), runs whose first moment is in the bucket.
- */
-export function stateDurationSql(q: StateDurationSql): string {
-  const { from: F, to: T, maxHoldMs: H, bucketMs: B, originMs: O } = q
-  return `WITH k AS (
-    SELECT sid, ts, text AS st FROM samples_all
-    WHERE sid IN (${q.sids.join(',')}) AND ts >= ${F - H} AND ts < ${T}
-      AND quality <> ${BAD} AND text IN (${q.states.map(sqlString).join(',')})
-  ), n AS (
-    SELECT sid, ts, st, lead(ts) OVER w AS nts, lag(ts) OVER w AS pts, lag(st) OVER w AS pst
-    FROM k WINDOW w AS (PARTITION BY sid ORDER BY ts)
-  ), iv AS (
-    SELECT sid, st, greatest(ts, ${F}) AS s, least(coalesce(nts, ts + ${H}), ts + ${H}, ${T}) AS e,
-      -- the first piece of a run: its first sample, or any sample at or before "from" (the run's
-      -- earlier samples then end before the window)
-      (pts IS NULL OR pst <> st OR ts - pts > ${H} OR ts <= ${F}) AS first
-    FROM n
-  ), b AS (
-    SELECT sid, st, s, e, first, ${bucketOf('s', B, O)} AS b0 FROM iv WHERE e > s
-  )
-  SELECT sid, b0::DOUBLE, st, sum(least(e, b0 + ${B}) - s)::DOUBLE,
-    sum(greatest(e - (b0 + ${B}), 0))::DOUBLE, (count(*) FILTER (WHERE first))::DOUBLE
-  FROM b GROUP BY sid, b0, st`
-}
-
-/** Good samples whose text is not a listed state, per sid. */
-export function ignoredStateSql(q: StateDurationSql): string {
-  return `SELECT sid, count(*)::DOUBLE FROM samples_all
-    WHERE sid IN (${q.sids.join(',')}) AND ts >= ${q.from - q.maxHoldMs} AND ts < ${q.to}
-      AND quality <> ${BAD} AND (text IS NULL OR text NOT IN (${q.states.map(sqlString).join(',')}))
-    GROUP BY sid`
 }
 
 export interface CounterIncreaseSql {
@@ -185,6 +143,32 @@ function validateWindow(from: number, to: number): void {
   if (from >= to) throw SeriesErrors.invalidQuery('from must be before to', { from, to })
 }
 
+/**
+ * State durations in one snapshot: where each series' runs can be used (stateRunCutSql), then runs
+ * before the cut and samples after it (stateDurationRunSql). Columns as stateDurationRunSql.
+ */
+export async function stateDurationColumns(
+  c: DuckDBConnection,
+  q: StateRunCutSql & { readonly bucketMs: number; readonly originMs: number },
+): Promise<unknown[][]> {
+  await c.run('BEGIN TRANSACTION')
+  try {
+    const cutRows = (await c.runAndReadAll(stateRunCutSql(q))).getRows()
+    const cuts: StateRunCut[] = cutRows.map(([sid, cut, prevTs, prevState]) => ({
+      sid: sid as number,
+      cut: cut as number,
+      prevTs: prevTs as number | null,
+      prevState: prevState as string | null,
+    }))
+    const cols = (await c.runAndReadAll(stateDurationRunSql({ ...q, cuts }))).getColumns()
+    await c.run('COMMIT')
+    return cols
+  } catch (err) {
+    await c.run('ROLLBACK').catch(() => undefined)
+    throw err
+  }
+}
+
 export function createDuckdbRollups(deps: {
   readonly lookup: SidLookup
   readonly read: ReadFn
@@ -260,52 +244,32 @@ export function createDuckdbRollups(deps: {
       if (q.states.length === 0) throw SeriesErrors.invalidQuery('states must not be empty')
       const bySid = sidsOf(q.points.map((point) => ({ tenant, point })))
       if (bySid.size === 0) return { rows: [], ignored: new Map() }
-      const sql: StateDurationSql = {
-        sids: [...bySid.keys()],
-        from: q.from,
-        to: q.to,
-        maxHoldMs: H,
-        states: q.states,
-        bucketMs: B,
-        originMs: O,
-      }
-      const [cols, ignoredRows] = await Promise.all([
-        read('stateDurations', async (c) => (await c.runAndReadAll(stateDurationSql(sql))).getColumns()),
-        read('stateDurations', async (c) => (await c.runAndReadAll(ignoredStateSql(sql))).getRows()),
-      ])
-      const [sidC = [], bC = [], stC = [], inC = [], spillC = [], runC = []] = cols as (number | string)[][]
-      // a hold that crosses a bucket boundary spills into the next bucket (never past `to`)
-      const acc = new Map<
-        string,
-        { point: PointId; bucket: number; state: string; d: number; runs: number }
-      >()
-      const add = (point: PointId, bucket: number, state: string, d: number, runs: number): void => {
-        const key = `${point}\u0000${bucket}\u0000${state}`
-        const r = acc.get(key)
-        if (r === undefined) acc.set(key, { point, bucket, state, d, runs })
-        else {
-          r.d += d
-          r.runs += runs
-        }
-      }
+      const cols = await read('stateDurations', (c) =>
+        stateDurationColumns(c, {
+          sids: [...bySid.keys()],
+          from: q.from,
+          to: q.to,
+          maxHoldMs: H,
+          states: q.states,
+          bucketMs: B,
+          originMs: O,
+        }),
+      )
+      const [sidC = [], bC = [], stC = [], dC = [], runC = []] = cols as (number | string | null)[][]
+      const rows: StateDurationRow[] = []
+      const ignored = new Map<PointId, number>()
       for (let i = 0; i < sidC.length; i++) {
         const point = (bySid.get(sidC[i] as number) as { point: string }).point as PointId
-        const b = bC[i] as number
-        const st = stC[i] as string
-        add(point, b, st, inC[i] as number, runC[i] as number)
-        const spill = spillC[i] as number
-        if (spill > 0) add(point, b + B, st, spill, 0)
-      }
-      const rows: StateDurationRow[] = [...acc.values()].map((r) => ({
-        point: r.point,
-        bucket: r.bucket,
-        state: r.state,
-        durationMs: r.d,
-        runs: r.runs,
-      }))
-      const ignored = new Map<PointId, number>()
-      for (const [sid, n] of ignoredRows) {
-        ignored.set((bySid.get(sid as number) as { point: string }).point as PointId, n as number)
+        if (bC[i] === null) ignored.set(point, dC[i] as number)
+        else {
+          rows.push({
+            point,
+            bucket: bC[i] as number,
+            state: stC[i] as string,
+            durationMs: dC[i] as number,
+            runs: runC[i] as number,
+          })
+        }
       }
       return { rows, ignored }
     },

@@ -24,6 +24,13 @@ import {
   type TenantSample,
 } from '../../core/index.ts'
 import { createDuckdbRollups } from './duckdb-series-rollups.ts'
+import {
+  catchUpStateRuns,
+  createStateRunSchema,
+  deriveAfterCompaction,
+  stateRunBoundsFromHot,
+  trimStateRuns,
+} from './duckdb-state-runs.ts'
 import { SeriesErrorCodes, SeriesErrors, translateEngineError } from './series-errors.ts'
 import type {
   BucketQuery,
@@ -93,7 +100,7 @@ export interface DuckdbSeriesStoreConfig {
 const MAX_BATCH = 100_000
 const MAX_RANGE = 100_000
 const READER_POOL = 4
-const SCHEMA_VERSION = 2
+const SCHEMA_VERSION = 3
 
 /**
  * Files open in this process. DuckDB's file lock is a POSIX lock, which stops other processes but
@@ -117,7 +124,17 @@ interface BatchSeries {
   seen: Set<number> | null
 }
 
-export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): Promise<SeriesStore> {
+/** The DuckDB series store, with its platform-level maintenance of state runs. */
+export interface DuckdbSeriesStore extends SeriesStore {
+  /**
+   * Derives the state runs (duckdb-state-runs.ts) of every text series whose samples go past its
+   * runs: a file written by an older version, or filled with SQL. Compaction keeps runs current on
+   * its own; this is the one-off catch-up. Runs in the writer queue (writes wait for it).
+   */
+  deriveStateRunsForPlatform(): Promise<{ readonly series: number; readonly runs: number }>
+}
+
+export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): Promise<DuckdbSeriesStore> {
   if (typeof config.path !== 'string' || config.path === '') {
     throw SeriesErrors.invalidQuery('config.path must be a non-empty string')
   }
@@ -423,6 +440,8 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
     if (hotRows === 0) return
     try {
       await writer.run('BEGIN TRANSACTION')
+      // the state runs to derive again, taken while the rows are still hot
+      const runBounds = await stateRunBoundsFromHot(writer)
       // One scale per series in this run (the largest any of its values needs), so that its integers
       // stay comparable from row to row; a value that is not exact at that scale stays a double.
       await writer.run(
@@ -442,6 +461,7 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
          FROM (SELECT sid, max(ts) AS m FROM samples_hot GROUP BY sid) h WHERE series.sid = h.sid`,
       )
       await writer.run('DELETE FROM samples_hot')
+      await deriveAfterCompaction(writer, runBounds)
       await writer.run('COMMIT')
       hotRows = 0
     } catch (err) {
@@ -454,7 +474,7 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
     if (closed) throw SeriesErrors.closed()
   }
 
-  const store: SeriesStore = {
+  const store: DuckdbSeriesStore = {
     capabilities: { engine: 'duckdb', compression: true, maxBatch: MAX_BATCH, maxRange: MAX_RANGE },
 
     rollups: createDuckdbRollups({ lookup: (tenant, point) => lookup(tenant, point)?.sid, read }),
@@ -660,6 +680,8 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
               deleted += r.rowsChanged
               if (table === 'samples_hot') hotRows -= r.rowsChanged
             }
+            const sids = [...series.values()].map((e) => e.sid)
+            await trimStateRuns(writer, `sid IN (${sids.join(',')})`, before)
             // A series left without cold rows must not keep an old cold_max_ts, or a restart would
             // restore an hwm above every row it still has.
             await writer.run(
@@ -693,6 +715,7 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
               deleted += r.rowsChanged
               if (table === 'samples_hot') hotRows -= r.rowsChanged
             }
+            await writer.run(`DELETE FROM state_runs WHERE sid = ${entry.sid}`)
             await writer.run(`UPDATE series SET cold_max_ts = NULL WHERE sid = ${entry.sid}`)
             await writer.run('COMMIT')
           } catch (err) {
@@ -704,6 +727,22 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
           return deleted
         })
       })
+    },
+
+    deriveStateRunsForPlatform(): Promise<{ readonly series: number; readonly runs: number }> {
+      return guarded(() =>
+        enqueue(async () => {
+          try {
+            await writer.run('BEGIN TRANSACTION')
+            const r = await catchUpStateRuns(writer)
+            await writer.run('COMMIT')
+            return r
+          } catch (err) {
+            await rollback()
+            throw translateEngineError(err, 'deriveStateRuns')
+          }
+        }),
+      )
     },
 
     sizeOnDiskForPlatform(): Promise<number> {
@@ -793,6 +832,12 @@ async function createSchema(c: DuckDBConnection): Promise<void> {
     await c.run('ALTER TABLE samples_cold ADD COLUMN sc UTINYINT')
     await c.run(`UPDATE series_schema SET version = ${SCHEMA_VERSION}`)
     await c.run('COMMIT')
+  }
+  await createStateRunSchema(c)
+  if (version === 2) {
+    // version 2 had no state runs: queries read samples until compaction or
+    // deriveStateRunsForPlatform derives them
+    await c.run(`UPDATE series_schema SET version = ${SCHEMA_VERSION}`)
   }
   await c.run(`CREATE VIEW IF NOT EXISTS samples_all AS
     SELECT sid, ts, coalesce(value, iv::DOUBLE / ${POW10_OF_SC}) AS value, text, quality FROM samples_cold
