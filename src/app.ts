@@ -16,7 +16,9 @@ import {
 } from './core/index.ts'
 import { type DemoRunner, provisionDemo, runDemo } from './demo.ts'
 import { type IdentifierService, openIdentifierService, parseDelegationList } from './identifiers/index.ts'
-import { createAdapterManager } from './ingest/adapter-manager.ts'
+import { openPostgresAdapterConfigStore } from './ingest/adapter-config-store.ts'
+import { createPostgresAdapterLeases } from './ingest/adapter-leases.ts'
+import { type AdapterManager, createAdapterManager } from './ingest/adapter-manager.ts'
 import { createDeviceGateway } from './ingest/device-gateway.ts'
 import { createIngestPipeline, type IngestPipeline } from './ingest/ingest-pipeline.ts'
 import { createMqttBroker, type MqttBroker } from './ingest/mqtt/index.ts'
@@ -30,8 +32,8 @@ import {
   type RulesService,
 } from './rules/index.ts'
 import { type BreakdownWatcher, createBreakdownWatcher } from './scheduling/breakdown-watcher.ts'
-import { openPlanningService } from './scheduling/planning-service.ts'
-import { openDowntimeReasonStore } from './analytics/index.ts'
+import { openPlanningService, openPostgresPlanningService } from './scheduling/planning-service.ts'
+import { openDowntimeReasonStore, openPostgresDowntimeReasonStore } from './analytics/index.ts'
 import { createSecurityService, type SecurityService } from './security/security-service.ts'
 import type { MetaStore } from './store/meta/index.ts'
 import { createPostgresMetaStore } from './store/meta/postgres-meta-store.ts'
@@ -51,6 +53,8 @@ export interface RongheApp {
   readonly registry: RegistryService
   readonly identifiers: IdentifierService
   readonly rules: RulesService
+  /** OPC UA / Modbus adapters: configurations and which of them run on this node */
+  readonly adapters: AdapterManager
   /** proposes repaired schedules when a machine's state goes down */
   readonly breakdowns: BreakdownWatcher
   readonly api: FastifyInstance
@@ -126,13 +130,22 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     })
     await natsMqtt.start()
   }
-  // OPC UA / Modbus adapters configured through the API, feeding the pipeline (adapters.db)
+  // OPC UA / Modbus adapters configured through the API, feeding the pipeline (adapters.db). In the
+  // scale-out shape their configurations are in PostgreSQL and each runs on the one node holding its
+  // advisory lock; the manager closes the store and the lock session when it stops.
   const adapters = createAdapterManager({
     dataDir: config.dataDir,
     sink: pipeline,
     clock,
     bus,
     log: log.child('adapters'),
+    ...(config.databaseUrl
+      ? {
+          store: await openPostgresAdapterConfigStore(config.databaseUrl),
+          leases: createPostgresAdapterLeases({ url: config.databaseUrl, log: log.child('adapters') }),
+          claimIntervalMs: config.adapters.claimIntervalMs,
+        }
+      : {}),
   })
   await adapters.start()
   const live = createLiveValues(bus)
@@ -172,8 +185,10 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     log: log.child('rules'),
   })
   await rules.start()
-  // planning (APS) keeps its own SQLite file too
-  const planning = await openPlanningService({ path: join(config.dataDir, 'planning.db'), meta, clock })
+  // planning (APS) keeps its own SQLite file too; in the scale-out shape its tables are in PostgreSQL
+  const planning = config.databaseUrl
+    ? await openPostgresPlanningService({ url: config.databaseUrl, meta, clock })
+    : await openPlanningService({ path: join(config.dataDir, 'planning.db'), meta, clock })
   // a machine reporting `down` gets its schedules a repair proposal; the planner accepts one or not
   const breakdowns = createBreakdownWatcher({
     bus,
@@ -192,8 +207,10 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       (await rules.reliability(tenant, equipment, at - 365 * 86_400_000, at)).mttrMs,
   })
   breakdowns.start()
-  // operators' downtime reasons: the analytics module's own SQLite file
-  const downtime = await openDowntimeReasonStore(join(config.dataDir, 'analytics.db'))
+  // operators' downtime reasons: the analytics module's own SQLite file, or PostgreSQL when scaled out
+  const downtime = config.databaseUrl
+    ? await openPostgresDowntimeReasonStore(config.databaseUrl)
+    : await openDowntimeReasonStore(join(config.dataDir, 'analytics.db'))
 
   const invalidate = ({ data }: { data: { tenant: TenantId; device: DeviceId } }): void =>
     pipeline.invalidate(data.tenant, data.device)
@@ -332,6 +349,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     registry,
     identifiers,
     rules,
+    adapters,
     breakdowns,
     api,
     broker,

@@ -56,6 +56,14 @@ export interface RongheConfig {
     /** a message a node took but did not acknowledge is handed to another node after this, ms */
     readonly ackWaitMs: number
   }
+  /** OPC UA / Modbus adapters configured through the API */
+  readonly adapters: {
+    /**
+     * scale-out only: how often, in ms, a node re-reads the shared adapter configurations and tries to
+     * take the leases of adapters no node runs (after a node died, the longest an adapter stays idle)
+     */
+    readonly claimIntervalMs: number
+  }
   /** create the demo enterprise and virtual factory on a new data directory */
   readonly demo: boolean
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' | 'silent' }
@@ -95,6 +103,7 @@ export const DEFAULT_CONFIG: RongheConfig = {
   databaseUrl: undefined,
   natsUrl: undefined,
   natsMqtt: { enabled: true, ackWaitMs: 10_000 },
+  adapters: { claimIntervalMs: 5000 },
   demo: true,
   log: { level: 'info' },
   identifiers: {
@@ -146,6 +155,12 @@ const KEYS: readonly Key[] = [
   { path: ['natsUrl'], env: 'RONGHE_NATS_URL', kind: 'string' },
   { path: ['natsMqtt', 'enabled'], env: 'RONGHE_NATS_MQTT_ENABLED', kind: 'bool' },
   { path: ['natsMqtt', 'ackWaitMs'], env: 'RONGHE_NATS_MQTT_ACK_WAIT_MS', kind: 'int', min: 1000 },
+  {
+    path: ['adapters', 'claimIntervalMs'],
+    env: 'RONGHE_ADAPTERS_CLAIM_INTERVAL_MS',
+    kind: 'int',
+    min: 100,
+  },
   { path: ['demo'], env: 'RONGHE_DEMO', kind: 'bool' },
   { path: ['log', 'level'], env: 'RONGHE_LOG_LEVEL', kind: 'level' },
   { path: ['identifiers', 'role'], env: 'RONGHE_IDENT_ROLE', kind: 'string' },

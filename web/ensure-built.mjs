@@ -18,7 +18,13 @@ function newest(path) {
   return m
 }
 
-const sources = ['src', 'index.html', 'vite.config.ts'].map((p) => join(web, p))
+// the console also imports a few pure server modules (e.g. the CBV vocabulary): they count too
+const sources = [
+  ...['src', 'index.html', 'vite.config.ts'].map((p) => join(web, p)),
+  join(root, 'src', 'identifiers', 'epcis', 'cbv.ts'),
+  join(root, 'src', 'identifiers', 'epcis', 'epcis-types.ts'),
+  join(root, 'src', 'analytics', 'oee', 'oee-elements.ts'),
+]
 const force = process.argv.includes('--force')
 const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0
 const changed = Math.max(

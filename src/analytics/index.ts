@@ -10,7 +10,11 @@
  * machine), energy reports over the series store's rollups, and the downtime-reason store.
  */
 export { createAnalyticsService, type EnergyCarrier } from './analytics-service.ts'
-export { type DowntimeReasonStore, openDowntimeReasonStore } from './downtime/downtime-reasons.ts'
+export {
+  type DowntimeReasonStore,
+  openDowntimeReasonStore,
+  openPostgresDowntimeReasonStore,
+} from './downtime/downtime-reasons.ts'
 export { createEnergyReports, type EnergyReport } from './energy-report.ts'
 export { referenceRollups } from './reference-rollups.ts'
 export { AnalyticsErrorCode, analyticsError } from './analytics-errors.ts'

@@ -71,27 +71,29 @@ describe('adapter manager', () => {
         }),
         (e: Error & { code?: string }) => e.code === 'ADAPTER_BAD_CONFIG',
       )
-      assert.equal(m.get(tenant, device), null, 'a refused configuration is not stored')
+      assert.equal(await m.get(tenant, device), null, 'a refused configuration is not stored')
       await m.put(tenant, device, settings)
       await until(() => got.length >= unit.points.length, 5000, 'first poll')
       // every value of a poll carries the keys of the register map, for the configured device
       assert.deepEqual(new Set(got.map((g) => g.v.key)), new Set(unit.points.map((p) => p.pointKey)))
       assert.ok(got.every((g) => g.device === device))
-      assert.equal(m.health(tenant, device)?.connected, true)
-      assert.equal(m.health('t2' as TenantId, device), null, 'another tenant sees no adapter')
+      assert.equal((await m.health(tenant, device))?.connected, true)
+      assert.equal((await m.health(tenant, device))?.runningHere, true)
+      assert.equal(await m.health('t2' as TenantId, device), null, 'another tenant sees no adapter')
       await m.stop()
 
       // a new manager on the same data directory starts the stored adapter again
       got.length = 0
       m = createAdapterManager({ dataDir, sink, clock: systemClock, bus })
       await m.start()
-      assert.deepEqual(m.get(tenant, device)?.settings, settings)
+      assert.deepEqual((await m.get(tenant, device))?.settings, settings)
       await until(() => got.length >= unit.points.length, 5000, 'poll after restart')
 
       // the device is deleted: its adapter stops and its configuration goes
       await bus.publish('device.deleted', { tenant, device })
-      await until(() => m.health(tenant, device) === null, 2000, 'adapter stopped')
-      assert.equal(m.get(tenant, device), null)
+      await until(() => m.runningHere().length === 0, 2000, 'adapter stopped')
+      assert.equal(await m.get(tenant, device), null)
+      assert.equal(await m.health(tenant, device), null)
     } finally {
       await m.stop()
       await bus.close()

@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import type { Bus } from '../bus/index.ts'
 import type { Clock, DeviceId, TenantId } from '../core/index.ts'
+import { type AdapterConfigStore, openSqliteAdapterConfigStore } from './adapter-config-store.ts'
 import { AdapterErrors } from './adapter-errors.ts'
+import { type AdapterLeases, createLocalAdapterLeases } from './adapter-leases.ts'
 import type { AdapterStatus, IngestSink, ProtocolAdapter } from './ingest-sink.ts'
 import { createModbusAdapter, type ModbusAdapterConfig } from './modbus/index.ts'
 import {
@@ -15,10 +15,15 @@ import {
 } from './opcua/index.ts'
 
 /**
- * Adapters configured through the API: one OPC UA or Modbus TCP adapter per device of that protocol, its
- * configuration kept in `adapters.db` (SQLite) in the data directory, started when the platform starts and
- * restarted whenever its configuration changes. Values go to the ingest pipeline under the device's id, so
- * they are bound to points (auto-registered by key) exactly like values arriving over MQTT.
+ * Adapters configured through the API: one OPC UA or Modbus TCP adapter per device of that protocol,
+ * started when the platform starts and restarted whenever its configuration changes. Values go to the
+ * ingest pipeline under the device's id, so they are bound to points (auto-registered by key) exactly
+ * like values arriving over MQTT.
+ *
+ * Embedded shape: configurations in `adapters.db` (SQLite) in the data directory, every adapter runs
+ * on this node. Scale-out shape: configurations in PostgreSQL, and each adapter runs on the one node
+ * that holds its lease (AdapterLeases); every node re-tries the leases it lacks periodically, so an
+ * adapter whose node died is taken over, and picks up configurations changed through another node.
  */
 
 export type ModbusSettings = Omit<ModbusAdapterConfig, 'tenant' | 'device' | 'clock'>
@@ -35,6 +40,13 @@ export interface AdapterRecord {
 
 export interface AdapterHealth {
   readonly kind: 'modbus' | 'opcua'
+  /**
+   * false when another node of the cluster runs the adapter: the figures below are then that node's
+   * last report (at `reportedAt`), or unknown (connected false, rates 0, no counters) before its first
+   */
+  readonly runningHere: boolean
+  /** epoch ms of the running node's report, when another node runs the adapter */
+  readonly reportedAt?: number
   readonly connected: boolean
   readonly lastError: string | null
   /** values delivered per second over the last ~10 s */
@@ -45,8 +57,14 @@ export interface AdapterHealth {
 }
 
 export interface AdapterManagerDeps {
-  /** adapters.db and the OPC UA client PKI folders live here */
+  /** the OPC UA client PKI folders live here, and adapters.db when no `store` is given */
   readonly dataDir: string
+  /** where configurations live; default adapters.db in `dataDir` (opened by start() or first use) */
+  readonly store?: AdapterConfigStore
+  /** which adapters this node runs; default all of them (one node) */
+  readonly leases?: AdapterLeases
+  /** with a shared store: how often the node re-reads configurations and re-tries leases (default 5 s) */
+  readonly claimIntervalMs?: number
   readonly sink: IngestSink
   readonly clock: Clock
   readonly log?: { warn(msg: string, extra?: unknown): void }
@@ -58,11 +76,13 @@ export interface AdapterManager {
   /** starts every stored adapter (without waiting for their peers) and the rate sampler */
   start(): Promise<void>
   stop(): Promise<void>
-  get(tenant: TenantId, device: DeviceId): AdapterRecord | null
+  get(tenant: TenantId, device: DeviceId): Promise<AdapterRecord | null>
   /** stores the configuration and (re)starts the device's adapter with it */
   put(tenant: TenantId, device: DeviceId, settings: AdapterSettings): Promise<AdapterRecord>
   remove(tenant: TenantId, device: DeviceId): Promise<boolean>
-  health(tenant: TenantId, device: DeviceId): AdapterHealth | null
+  health(tenant: TenantId, device: DeviceId): Promise<AdapterHealth | null>
+  /** the adapters running on this node: `tenant/device` and the updatedAt of the configuration they run */
+  runningHere(): readonly { readonly key: string; readonly updatedAt: number }[]
   /** a one-off session to an OPC UA server: its address space from the Objects folder */
   browse(
     connection: Omit<OpcuaConnectionConfig, 'pkiDir'>,
@@ -71,8 +91,12 @@ export interface AdapterManager {
 }
 
 interface Running {
+  readonly tenant: TenantId
+  readonly device: DeviceId
   readonly adapter: ProtocolAdapter
   readonly kind: 'modbus' | 'opcua'
+  /** the configuration's updatedAt this adapter was started with */
+  readonly updatedAt: number
   /** counter snapshots for the rates: oldest first */
   readonly samples: { at: number; reads: number; errors: number }[]
 }
@@ -82,23 +106,29 @@ const errorsOf = (c: AdapterStatus['counters']): number =>
   c.errors ?? Object.entries(c).reduce((n, [k, v]) => (/error/i.test(k) ? n + v : n), 0)
 
 export function createAdapterManager(deps: AdapterManagerDeps): AdapterManager {
-  let db: Database.Database | null = null
+  let storePromise: Promise<AdapterConfigStore> | null = null
+  const leases = deps.leases ?? createLocalAdapterLeases()
   const running = new Map<string, Running>()
   let sampler: NodeJS.Timeout | null = null
+  let claimer: NodeJS.Timeout | null = null
   let unsubscribe: (() => void) | null = null
+  let stopped = false
   const keyOf = (tenant: TenantId, device: DeviceId): string => `${tenant}/${device}`
   const pkiDir = (name: string): string => join(deps.dataDir, 'opcua-pki', name)
 
-  function open(): Database.Database {
-    if (db !== null) return db
-    mkdirSync(deps.dataDir, { recursive: true })
-    const d = new Database(join(deps.dataDir, 'adapters.db'))
-    d.pragma('journal_mode = WAL')
-    d.exec(`CREATE TABLE IF NOT EXISTS adapters (
-      tenant TEXT NOT NULL, device TEXT NOT NULL, settings TEXT NOT NULL, updated_at INTEGER NOT NULL,
-      PRIMARY KEY (tenant, device))`)
-    db = d
-    return d
+  function store(): Promise<AdapterConfigStore> {
+    storePromise ??= deps.store
+      ? Promise.resolve(deps.store)
+      : openSqliteAdapterConfigStore(join(deps.dataDir, 'adapters.db'))
+    return storePromise
+  }
+
+  // starts and stops happen one at a time, so a periodic claim never races a put or a remove
+  let chain: Promise<unknown> = Promise.resolve()
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = chain.then(fn)
+    chain = p.catch(() => undefined)
+    return p
   }
 
   function create(tenant: TenantId, device: DeviceId, s: AdapterSettings): ProtocolAdapter {
@@ -118,15 +148,77 @@ export function createAdapterManager(deps: AdapterManagerDeps): AdapterManager {
     await r.adapter.stop().catch(() => undefined)
   }
 
-  async function launch(tenant: TenantId, device: DeviceId, s: AdapterSettings): Promise<void> {
+  async function launch(tenant: TenantId, device: DeviceId, s: AdapterSettings, updatedAt: number) {
     const key = keyOf(tenant, device)
     await stopOne(key)
     const adapter = create(tenant, device, s)
-    running.set(key, { adapter, kind: s.kind, samples: [] })
+    running.set(key, { tenant, device, adapter, kind: s.kind, updatedAt, samples: [] })
     // an unreachable peer is retried by the adapter itself; its state shows in health()
     adapter.start(deps.sink).catch((err: unknown) => {
       deps.log?.warn('adapter did not start', { tenant, device, error: (err as Error).message })
     })
+  }
+
+  /**
+   * Brings what runs here in line with the stored configurations: starts what this node may run and
+   * does not, restarts what changed, stops what is gone. On one node that is every stored adapter.
+   */
+  async function reconcile(): Promise<void> {
+    if (stopped) return
+    await leases.check()
+    const rows = await (await store()).listForPlatform()
+    const wanted = new Set<string>()
+    for (const row of rows) {
+      const key = keyOf(row.tenant, row.device)
+      wanted.add(key)
+      if (running.get(key)?.updatedAt === row.updatedAt) continue
+      if (!(await leases.claim(key))) continue
+      try {
+        await launch(row.tenant, row.device, row.settings, row.updatedAt)
+      } catch (err) {
+        deps.log?.warn('stored adapter configuration refused', {
+          device: row.device,
+          error: (err as Error).message,
+        })
+      }
+    }
+    for (const key of [...running.keys()])
+      if (!wanted.has(key)) {
+        await stopOne(key)
+        await leases.release(key)
+      }
+    // the other nodes answer for these from the report
+    const st = await store()
+    if (st.capabilities.shared) {
+      const now = deps.clock.now()
+      await st.reportHealth(
+        [...running.values()].map((r) => ({
+          tenant: r.tenant,
+          device: r.device,
+          health: JSON.stringify(healthOf(r)),
+          reportedAt: now,
+        })),
+      )
+    }
+  }
+
+  function healthOf(r: Running): AdapterHealth {
+    const st = r.adapter.status()
+    const now = deps.clock.now()
+    const first = r.samples[0]
+    const dt = first === undefined ? 0 : (now - first.at) / 1000
+    // rates over less than about a second would swing wildly with one poll more or less: report 0 until then
+    const rate = (v: number, base: number): number =>
+      dt >= 0.9 ? Math.round(((v - base) / dt) * 10) / 10 : 0
+    return {
+      kind: r.kind,
+      runningHere: true,
+      connected: st.connected,
+      lastError: st.lastError,
+      readsPerSec: first === undefined ? 0 : rate(readsOf(st.counters), first.reads),
+      errorsPerSec: first === undefined ? 0 : rate(errorsOf(st.counters), first.errors),
+      counters: st.counters,
+    }
   }
 
   function sample(): void {
@@ -138,53 +230,58 @@ export function createAdapterManager(deps: AdapterManagerDeps): AdapterManager {
     }
   }
 
-  const rowOf = (row: { device: string; settings: string; updated_at: number }): AdapterRecord => ({
-    device: row.device as DeviceId,
-    settings: JSON.parse(row.settings) as AdapterSettings,
-    updatedAt: row.updated_at,
+  leases.onLost((keys) => {
+    // another node may take these over now: stop polling them at once
+    void serial(async () => {
+      for (const k of keys) await stopOne(k)
+    })
   })
 
   return {
     async start() {
-      const d = open()
-      const rows = d.prepare('SELECT tenant, device, settings, updated_at FROM adapters').all() as {
-        tenant: string
-        device: string
-        settings: string
-        updated_at: number
-      }[]
-      for (const row of rows) {
-        try {
-          await launch(row.tenant as TenantId, row.device as DeviceId, rowOf(row).settings)
-        } catch (err) {
-          deps.log?.warn('stored adapter configuration refused', {
-            device: row.device,
-            error: (err as Error).message,
-          })
-        }
-      }
+      stopped = false
+      const st = await store()
+      await serial(reconcile)
       sampler = setInterval(sample, 1000)
       sampler.unref()
+      if (st.capabilities.shared) {
+        claimer = setInterval(() => {
+          serial(reconcile).catch((err: unknown) =>
+            deps.log?.warn('adapter configurations not reconciled', { error: (err as Error).message }),
+          )
+        }, deps.claimIntervalMs ?? 5000)
+        claimer.unref()
+      }
       unsubscribe =
         deps.bus?.subscribe<{ tenant: TenantId; device: DeviceId }>('device.deleted', async ({ data }) => {
-          db?.prepare('DELETE FROM adapters WHERE tenant = ? AND device = ?').run(data.tenant, data.device)
-          await stopOne(keyOf(data.tenant, data.device))
+          await st.remove(data.tenant, data.device)
+          const key = keyOf(data.tenant, data.device)
+          await serial(async () => {
+            await stopOne(key)
+            await leases.release(key)
+          })
         }) ?? null
     },
     async stop() {
+      stopped = true
       if (sampler !== null) clearInterval(sampler)
+      if (claimer !== null) clearInterval(claimer)
       sampler = null
+      claimer = null
       unsubscribe?.()
       unsubscribe = null
-      await Promise.all([...running.keys()].map((k) => stopOne(k)))
-      db?.close()
-      db = null
+      await serial(async () => {
+        await Promise.all([...running.keys()].map((k) => stopOne(k)))
+      })
+      // ending the lease session frees this node's adapters for the others
+      await leases.close()
+      const st = storePromise
+      storePromise = null
+      await (await st)?.close()
     },
-    get(tenant, device) {
-      const row = open()
-        .prepare('SELECT device, settings, updated_at FROM adapters WHERE tenant = ? AND device = ?')
-        .get(tenant, device) as { device: string; settings: string; updated_at: number } | undefined
-      return row === undefined ? null : rowOf(row)
+    async get(tenant, device) {
+      const r = await (await store()).get(tenant, device)
+      return r === null ? null : { device: r.device, settings: r.settings, updatedAt: r.updatedAt }
     },
     async put(tenant, device, settings) {
       // the constructor validates (register maps, items) without I/O: refuse before storing
@@ -194,39 +291,49 @@ export function createAdapterManager(deps: AdapterManagerDeps): AdapterManager {
         throw AdapterErrors.badConfig((err as Error).message)
       }
       const now = deps.clock.now()
-      open()
-        .prepare(
-          `INSERT INTO adapters (tenant, device, settings, updated_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT (tenant, device) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
-        )
-        .run(tenant, device, JSON.stringify(settings), now)
-      await launch(tenant, device, settings)
+      await (await store()).put({ tenant, device, settings, updatedAt: now })
+      const key = keyOf(tenant, device)
+      await serial(async () => {
+        // the node holding the lease restarts it; any other node's periodic pass sees the new updatedAt
+        if (await leases.claim(key)) await launch(tenant, device, settings, now)
+      })
       return { device, settings, updatedAt: now }
     },
     async remove(tenant, device) {
-      const r = open().prepare('DELETE FROM adapters WHERE tenant = ? AND device = ?').run(tenant, device)
-      await stopOne(keyOf(tenant, device))
-      return r.changes > 0
+      const removed = await (await store()).remove(tenant, device)
+      const key = keyOf(tenant, device)
+      await serial(async () => {
+        await stopOne(key)
+        await leases.release(key)
+      })
+      return removed
     },
-    health(tenant, device) {
+    async health(tenant, device) {
       const r = running.get(keyOf(tenant, device))
-      if (r === undefined) return null
-      const st = r.adapter.status()
-      const now = deps.clock.now()
-      const first = r.samples[0]
-      const dt = first === undefined ? 0 : (now - first.at) / 1000
-      // rates over less than about a second would swing wildly with one poll more or less: report 0 until then
-      const rate = (v: number, base: number): number =>
-        dt >= 0.9 ? Math.round(((v - base) / dt) * 10) / 10 : 0
+      if (r !== undefined) return healthOf(r)
+      const st = await store()
+      if (!st.capabilities.shared) return null
+      // configured, but another node holds its lease (or will take it on its next pass)
+      const stored = await st.get(tenant, device)
+      if (stored === null) return null
+      const report = await st.lastHealth(tenant, device)
+      if (report !== null)
+        return {
+          ...(JSON.parse(report.health) as AdapterHealth),
+          runningHere: false,
+          reportedAt: report.reportedAt,
+        }
       return {
-        kind: r.kind,
-        connected: st.connected,
-        lastError: st.lastError,
-        readsPerSec: first === undefined ? 0 : rate(readsOf(st.counters), first.reads),
-        errorsPerSec: first === undefined ? 0 : rate(errorsOf(st.counters), first.errors),
-        counters: st.counters,
+        kind: stored.settings.kind,
+        runningHere: false,
+        connected: false,
+        lastError: null,
+        readsPerSec: 0,
+        errorsPerSec: 0,
+        counters: {},
       }
     },
+    runningHere: () => [...running].map(([key, r]) => ({ key, updatedAt: r.updatedAt })),
     browse(connection, options = {}) {
       return browseEndpoint({ ...connection, pkiDir: pkiDir('browse') }, options)
     },

@@ -186,5 +186,50 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
     } finally {
       await watcher.stop()
     }
+
+    // a restarted node knows no episode: the CNC still down inside the pending proposal's outage is
+    // the same breakdown; once that outage is accepted, still the same; after it, a new one
+    const restarted = createBreakdownWatcher({
+      bus,
+      meta,
+      planning,
+      log: silent,
+      timeLimitMs: 50,
+      audit: async (_t, _a, target, details) => {
+        audits.push({ target, details })
+      },
+      expectedRepairMs: async () => 30 * 60_000,
+    })
+    restarted.start()
+    try {
+      await bus.publish(Subjects.sampleIngested, {
+        tenant,
+        samples: [s(state.id, t0 + 2 * HOUR + 10 * 60_000, 'down')],
+      })
+      await restarted.idle()
+      assert.equal(audits.length, 2, 'inside the pending proposal: no new proposal')
+      await planning.acceptProposal(tenant, plan.id, 'rightShift')
+      await bus.publish(Subjects.sampleIngested, {
+        tenant,
+        samples: [s(state.id, t0 + 2 * HOUR + 20 * 60_000, 'running')],
+      })
+      await bus.publish(Subjects.sampleIngested, {
+        tenant,
+        samples: [s(state.id, t0 + 2 * HOUR + 25 * 60_000, 'down')],
+      })
+      await restarted.idle()
+      assert.equal(audits.length, 2, 'inside the accepted outage: no new proposal')
+      await bus.publish(Subjects.sampleIngested, {
+        tenant,
+        samples: [
+          s(state.id, t0 + 2 * HOUR + 40 * 60_000, 'running'),
+          s(state.id, t0 + 2 * HOUR + 45 * 60_000, 'down'),
+        ],
+      })
+      await restarted.idle()
+      assert.equal(audits.length, 3, 'after the outage: a new breakdown')
+    } finally {
+      await restarted.stop()
+    }
   })
 })

@@ -55,10 +55,18 @@ export function createEpisodeTracker(): EpisodeTracker {
   }
 }
 
+function covers(
+  outages: readonly { readonly equipment: string; readonly from: number; readonly to: number }[],
+  equipment: string,
+  at: number,
+): boolean {
+  return outages.some((o) => o.equipment === equipment && o.from <= at && at < o.to)
+}
+
 export interface BreakdownWatcherOptions {
   readonly bus: Bus
   readonly meta: MetaStore
-  readonly planning: Pick<PlanningService, 'listSchedules' | 'proposeBreakdown'>
+  readonly planning: Pick<PlanningService, 'listSchedules' | 'proposeBreakdown' | 'getProposal'>
   readonly log: Logger
   /** records the automatic proposal in the tenant's audit trail (actor "system") */
   audit(tenant: TenantId, action: string, target: string, details: Record<string, unknown>): Promise<void>
@@ -134,6 +142,11 @@ export function createBreakdownWatcher(options: BreakdownWatcherOptions): Breakd
     const to = from + (await repairMs(tenant, equipment, from))
     for (const s of schedules) {
       try {
+        // a node that restarts mid-episode sees the machine "go down" again: an outage already
+        // accepted, or a proposal still waiting, that covers this moment is the same breakdown
+        if (covers(s.outages, equipment, from)) continue
+        const pending = await planning.getProposal(tenant, s.id)
+        if (pending !== null && covers([pending.breakdown], equipment, from)) continue
         const p = await planning.proposeBreakdown(tenant, s.id, { equipment, from, to, timeLimitMs })
         await options.audit(tenant, 'planning.schedule.propose', s.id, {
           ...proposalAuditDetails(p),

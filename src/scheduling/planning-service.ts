@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { Kysely, SqliteDialect } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import { CoreErrors, newId, RongheError, type TenantId } from '../core/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
+import { createPostgresPool, migrateUnderLock } from '../store/postgres-pool.ts'
 import { checkSchedule, type ViolationKind } from './checker.ts'
 import type { Objective, Schedule, ScheduledOperation, ScheduleKpis, ShopModel } from './model.ts'
 import { repairBreakdown, solve } from './planner.ts'
@@ -187,23 +188,42 @@ async function migratePlanning(db: Kysely<Tables>): Promise<void> {
     .execute()
 }
 
-/**
- * Products, routings, production orders and schedules in their own SQLite file (planning.db).
- * Machines are the enterprise's equipment assets; times are epoch ms outside, relative to the
- * plan's start inside the solver's model.
- */
-export async function openPlanningService(deps: {
-  path: string
+interface PlanningDeps {
   meta: MetaStore
   clock: { now(): number }
-}): Promise<PlanningService> {
+}
+
+/**
+ * Products, routings, production orders and schedules in their own SQLite file (planning.db), the
+ * embedded shape. Machines are the enterprise's equipment assets; times are epoch ms outside,
+ * relative to the plan's start inside the solver's model.
+ */
+export async function openPlanningService(deps: PlanningDeps & { path: string }): Promise<PlanningService> {
   if (deps.path !== ':memory:') mkdirSync(dirname(deps.path), { recursive: true })
   const sqlite = new Database(deps.path)
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('busy_timeout = 5000')
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) })
   await migratePlanning(db)
+  return createPlanningService(db, deps)
+}
 
+/**
+ * The same service on the shared PostgreSQL database (scale-out shape): every node sees every
+ * product, order, schedule and pending breakdown proposal. Same tables (all text, tenant first in
+ * every key), same queries.
+ */
+export async function openPostgresPlanningService(
+  deps: PlanningDeps & { url: string; maxConnections?: number },
+): Promise<PlanningService> {
+  const db = new Kysely<Tables>({
+    dialect: new PostgresDialect({ pool: createPostgresPool(deps.url, deps.maxConnections) }),
+  })
+  await migrateUnderLock(db, 'ronghe_planning_migrations', migratePlanning)
+  return createPlanningService(db, deps)
+}
+
+function createPlanningService(db: Kysely<Tables>, deps: PlanningDeps): PlanningService {
   async function getRow<T>(
     table: 'planning_product' | 'planning_order',
     what: string,

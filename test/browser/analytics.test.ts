@@ -5,7 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
-import { openTestBrowser, type TestBrowser } from '../support/browser.ts'
+import { chooseOption, openTestBrowser, type TestBrowser } from '../support/browser.ts'
 import { eventually, startTestPlatform, type TestPlatform, testUscc } from '../support/platform.ts'
 import { commandExists, needService } from '../support/services.ts'
 
@@ -212,8 +212,7 @@ describe('analytics pages in headless Chromium', { skip }, () => {
       .locator('[data-testid=loss-intervals] .ant-table-row')
       .filter({ hasText: '故障' })
       .first()
-    await row.locator('.ant-select').click()
-    await page.locator('.ant-select-item-option').filter({ hasText: '设备故障' }).click()
+    await chooseOption(page, row.locator('.ant-select'), '设备故障')
     await page.getByText('已记录停机原因').waitFor()
     await pareto.getByText('故障 · 设备故障').waitFor()
     assert.equal(await pareto.getByText('故障 · 未指定').count(), 0)
@@ -236,8 +235,7 @@ describe('analytics pages in headless Chromium', { skip }, () => {
   it('draws an SPC chart with limits, violations and the Cpk the API computes', async () => {
     await menu('SPC 控制图').click()
     await page.locator('[data-testid=spc-form]').waitFor()
-    await page.locator('[data-testid=spc-point]').click()
-    await page.locator('.ant-select-item-option').filter({ hasText: '缸孔直径' }).click()
+    await chooseOption(page, page.locator('[data-testid=spc-point]'), '缸孔直径')
     await page.locator('input[data-testid=spc-lsl], [data-testid=spc-lsl] input').first().fill('24.9')
     await page.locator('input[data-testid=spc-usl], [data-testid=spc-usl] input').first().fill('25.1')
     const spc = page.waitForResponse((r) => r.url().includes('/api/analytics/spc'))

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
-import { openTestBrowser, type TestBrowser } from '../support/browser.ts'
+import { chooseOption, openTestBrowser, type TestBrowser } from '../support/browser.ts'
 import { ADMIN_PASSWORD, eventually, startTestPlatform, type TestPlatform } from '../support/platform.ts'
 import { commandExists, needService } from '../support/services.ts'
 
@@ -98,8 +98,7 @@ describe('identifier console in headless Chromium', { skip }, () => {
     await pg.getByText('该前缀下还没有标识').waitFor()
     await page.locator('[data-testid=register-handle]').click()
     await page.locator('[data-testid=register-suffix]').fill('H-0001')
-    await page.locator('[data-testid=register-template]').click()
-    await option('零部件 / produced part').click()
+    await chooseOption(page, page.locator('[data-testid=register-template]'), '零部件 / produced part')
     await page.locator('[data-testid=register-field-model]').fill('DC-H120')
     await page.locator('[data-testid=register-field-serial]').fill('H-0001')
     await page.locator('[data-testid=register-field-manufacturer]').fill('下游整机厂')
@@ -250,8 +249,7 @@ describe('identifier console in headless Chromium', { skip }, () => {
     await epc.press('Enter')
     await pg.getByText('所选条件下没有事件').waitFor()
     // MATCH_anyEPC: any role, so the TransformationEvent that made the housing
-    await page.locator('[data-testid=filter-epc-param]').click()
-    await option('MATCH_anyEPC').click()
+    await chooseOption(page, page.locator('[data-testid=filter-epc-param]'), 'MATCH_anyEPC')
     await eventually(async () => (await rowCount()) === 1, 10_000, 'one event names the housing')
     assert.match(await table.locator('.ant-table-row').first().innerText(), /TransformationEvent/)
     await epc.fill('')

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
-import { openTestBrowser, type TestBrowser } from '../support/browser.ts'
+import { chooseOption, openTestBrowser, type TestBrowser } from '../support/browser.ts'
 import { ADMIN_PASSWORD, startTestPlatform, type TestPlatform } from '../support/platform.ts'
 import { commandExists, needService } from '../support/services.ts'
 
@@ -55,7 +55,15 @@ describe('planning console in headless Chromium', { skip }, () => {
 
   const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
   const menu = (label: string) => page.locator('[data-testid=main-menu]').getByText(label, { exact: true })
-  const pick = async (selector: string, text: string): Promise<void> => {
+  // a multiple Select stays open and toggles: one click; a single one is picked until it shows the pick
+  const pick = async (selector: string, text: string, multiple = false): Promise<void> => {
+    if (!multiple) {
+      const root = page
+        .locator('.ant-select')
+        .filter({ has: page.locator(selector) })
+        .last()
+      return chooseOption(page, root, text)
+    }
     await page.locator(selector).click()
     await page
       .locator('.ant-select-dropdown:visible .ant-select-item-option')
@@ -94,7 +102,7 @@ describe('planning console in headless Chromium', { skip }, () => {
     for (const [i, [name, machine, minutes]] of steps.entries()) {
       if (i > 0) await page.locator('[data-testid=routing-add]').click()
       await page.locator(`#op-name-${i}`).fill(name)
-      await pick(`#op-equipment-${i}`, machine)
+      await pick(`#op-equipment-${i}`, machine, true)
       await page.locator('.ant-modal-title').click() // closes the dropdown
       await page.locator(`#op-minutes-${i}`).fill(minutes)
     }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core'
 
 export interface TestBrowser {
   readonly context: BrowserContext
@@ -56,5 +56,29 @@ export async function openTestBrowser(
       await context.close()
       rmSync(profile, { recursive: true, force: true })
     },
+  }
+}
+
+/**
+ * Picks `text` in an Ant Design Select and waits until the Select shows it. On a loaded machine a
+ * click on an option sometimes selects nothing and leaves the dropdown open (seen in CI, and
+ * reproduced at load ≈ 4 in the identifier register dialog), so a pick that did not take is made
+ * again, at most `attempts` times — what a person does on seeing the field unchanged.
+ */
+export async function chooseOption(page: Page, select: Locator, text: string, attempts = 5): Promise<void> {
+  const option = page
+    .locator('.ant-select-dropdown:visible .ant-select-item-option')
+    .filter({ hasText: text })
+    .first()
+  for (let i = 1; ; i++) {
+    const open = ((await select.getAttribute('class')) ?? '').includes('ant-select-open')
+    if (!open) await select.click()
+    await option.click()
+    try {
+      await select.filter({ hasText: text }).waitFor({ timeout: 3_000 })
+      return
+    } catch (err) {
+      if (i >= attempts) throw err
+    }
   }
 }

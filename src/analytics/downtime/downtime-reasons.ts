@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { Kysely, SqliteDialect } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import { CoreErrors, type TenantId } from '../../core/index.ts'
+import { createPostgresPool, migrateUnderLock } from '../../store/postgres-pool.ts'
 
 /** A downtime reason code of an enterprise's catalogue (停机原因). */
 export interface DowntimeReason {
@@ -62,7 +63,9 @@ interface Tables {
   }
 }
 
-async function migrate(db: Kysely<Tables>): Promise<void> {
+async function migrate(db: Kysely<Tables>, engine: 'sqlite' | 'postgres' = 'sqlite'): Promise<void> {
+  // epoch ms: SQLite's integer is 64-bit, PostgreSQL's is not
+  const ms = engine === 'postgres' ? 'bigint' : 'integer'
   await db.schema
     .createTable('analytics_downtime_reason')
     .ifNotExists()
@@ -77,11 +80,11 @@ async function migrate(db: Kysely<Tables>): Promise<void> {
     .ifNotExists()
     .addColumn('tenant', 'text', (c) => c.notNull())
     .addColumn('equipment', 'text', (c) => c.notNull())
-    .addColumn('start_ms', 'integer', (c) => c.notNull())
-    .addColumn('end_ms', 'integer', (c) => c.notNull())
+    .addColumn('start_ms', ms, (c) => c.notNull())
+    .addColumn('end_ms', ms, (c) => c.notNull())
     .addColumn('reason', 'text', (c) => c.notNull())
     .addColumn('assigned_by', 'text', (c) => c.notNull())
-    .addColumn('assigned_at', 'integer', (c) => c.notNull())
+    .addColumn('assigned_at', ms, (c) => c.notNull())
     .addPrimaryKeyConstraint('analytics_downtime_assignment_pk', ['tenant', 'equipment', 'start_ms'])
     .execute()
 }
@@ -97,7 +100,25 @@ export async function openDowntimeReasonStore(path: string): Promise<DowntimeRea
   sqlite.pragma('busy_timeout = 5000')
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) })
   await migrate(db)
+  return createDowntimeReasonStore(db)
+}
 
+/**
+ * The same store on the shared PostgreSQL database (scale-out shape): a reason an operator assigns
+ * through one node is seen through every node. Same tables and queries; tenant first in every key.
+ */
+export async function openPostgresDowntimeReasonStore(
+  url: string,
+  options: { maxConnections?: number } = {},
+): Promise<DowntimeReasonStore> {
+  const db = new Kysely<Tables>({
+    dialect: new PostgresDialect({ pool: createPostgresPool(url, options.maxConnections ?? 3) }),
+  })
+  await migrateUnderLock(db, 'ronghe_downtime_migrations', (trx) => migrate(trx, 'postgres'))
+  return createDowntimeReasonStore(db)
+}
+
+function createDowntimeReasonStore(db: Kysely<Tables>): DowntimeReasonStore {
   async function reasons(tenant: TenantId): Promise<DowntimeReason[]> {
     const own = await db
       .selectFrom('analytics_downtime_reason')
@@ -120,10 +141,17 @@ export async function openDowntimeReasonStore(path: string): Promise<DowntimeRea
         })
       if ((await reasons(tenant)).some((x) => x.code === r.code))
         throw CoreErrors.conflict(`reason code ${r.code} exists`)
-      await db
-        .insertInto('analytics_downtime_reason')
-        .values({ tenant, code: r.code, label_zh: r.label['zh-CN'], label_en: r.label.en })
-        .execute()
+      try {
+        await db
+          .insertInto('analytics_downtime_reason')
+          .values({ tenant, code: r.code, label_zh: r.label['zh-CN'], label_en: r.label.en })
+          .execute()
+      } catch (err) {
+        // another node added the same code between our check and our insert (a unique violation)
+        if ((await reasons(tenant)).some((x) => x.code === r.code))
+          throw CoreErrors.conflict(`reason code ${r.code} exists`, undefined, err)
+        throw err
+      }
       return { code: r.code, label: r.label, builtIn: false }
     },
     async assign(tenant, a, at) {

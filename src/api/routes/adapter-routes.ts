@@ -170,7 +170,7 @@ export function registerAdapterRoutes(app: FastifyInstance, deps: ApiDeps): void
     async (req) => {
       const tenant = tenantOf(req, 'device:read')
       const d = await deviceOf(tenant, (req.params as { deviceId: string }).deviceId)
-      const r = adapters.get(tenant, d.id)
+      const r = await adapters.get(tenant, d.id)
       if (r === null) throw AdapterErrors.notConfigured(d.key)
       return masked(r)
     },
@@ -187,7 +187,7 @@ export function registerAdapterRoutes(app: FastifyInstance, deps: ApiDeps): void
       if (body.kind === 'opcua') {
         const identity = identityOf(body.identity)
         // the console shows the password masked; sending the mask back keeps the stored password
-        const prev = adapters.get(tenant, d.id)?.settings
+        const prev = (await adapters.get(tenant, d.id))?.settings
         const kept =
           identity?.type === 'username' &&
           identity.password === MASK &&
@@ -219,7 +219,7 @@ export function registerAdapterRoutes(app: FastifyInstance, deps: ApiDeps): void
     async (req) => {
       const tenant = tenantOf(req, 'device:read')
       const d = await deviceOf(tenant, (req.params as { deviceId: string }).deviceId)
-      const h = adapters.health(tenant, d.id)
+      const h = await adapters.health(tenant, d.id)
       if (h === null) throw AdapterErrors.notConfigured(d.key)
       return { deviceId: d.id, ...h }
     },

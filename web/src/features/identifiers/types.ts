@@ -131,57 +131,10 @@ export interface TraceResult {
   tenantNames?: Record<string, string>
 }
 
-export const BIZ_STEPS = [
-  'accepting',
-  'arriving',
-  'assembling',
-  'collecting',
-  'commissioning',
-  'consigning',
-  'creating_class_instance',
-  'cycle_counting',
-  'decommissioning',
-  'departing',
-  'destroying',
-  'disassembling',
-  'dispensing',
-  'encoding',
-  'entering_exiting',
-  'holding',
-  'inspecting',
-  'installing',
-  'killing',
-  'loading',
-  'other',
-  'packing',
-  'picking',
-  'receiving',
-  'removing',
-  'repackaging',
-  'repairing',
-  'replacing',
-  'reserving',
-  'retail_selling',
-  'sampling',
-  'sensor_reporting',
-  'shipping',
-  'staging_outbound',
-  'stock_taking',
-  'stocking',
-  'storing',
-  'transporting',
-  'unloading',
-  'unpacking',
-  'void_shipping',
-] as const
+// the CBV business steps the server validates against: one list, shared with the server
+export { BIZ_STEPS } from '../../../../src/identifiers/epcis/cbv.ts'
 
-export const EVENT_TYPES = [
-  'ObjectEvent',
-  'AggregationEvent',
-  'TransactionEvent',
-  'TransformationEvent',
-  'AssociationEvent',
-] as const
+export { EVENT_TYPES } from '../../../../src/identifiers/epcis/epcis-types.ts'
 
 /** `urn:epcglobal:cbv:bizstep:shipping` / `https://ref.gs1.org/cbv/BizStep-shipping` → `shipping` */
 export function bareCbv(v: string | undefined): string {

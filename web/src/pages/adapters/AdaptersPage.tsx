@@ -18,7 +18,7 @@ import { type ReactNode, useEffect, useState } from 'react'
 import type { Device, Page } from '../../api/types.ts'
 import { AsyncView } from '../../components/PageState.tsx'
 import { useAsync } from '../../components/use-async.ts'
-import { useI18n } from '../../i18n.tsx'
+import { formatTime, useI18n } from '../../i18n.tsx'
 import { useSession } from '../../session.tsx'
 
 /**
@@ -29,6 +29,9 @@ import { useSession } from '../../session.tsx'
 
 interface Health {
   kind: string
+  /** false in a cluster when another node runs the adapter (the figures are then its last report) */
+  runningHere: boolean
+  reportedAt?: number
   connected: boolean
   lastError: string | null
   readsPerSec: number
@@ -168,6 +171,7 @@ function AdapterDrawer({ device, onClose }: { device: Device; onClose(): void })
   const { api } = useSession()
   const { message } = App.useApp()
   const tx = useText()
+  const { lang } = useI18n()
   const kind = device.protocol === 'opcua' ? 'opcua' : 'modbus'
   const [text, setText] = useState('')
   const [health, setHealth] = useState<Health | null>(null)
@@ -237,6 +241,16 @@ function AdapterDrawer({ device, onClose }: { device: Device; onClose(): void })
       <Card size="small" title={tx('适配器状态', 'Adapter health')} style={{ marginBottom: 12 }}>
         {health ? (
           <Descriptions size="small" column={2}>
+            {health.runningHere ? null : (
+              <Descriptions.Item label={tx('运行节点', 'Runs on')} span={2}>
+                <Tag color="blue" data-testid="adapter-elsewhere">
+                  {tx('集群中另一节点', 'another node of the cluster')}
+                </Tag>
+                {health.reportedAt === undefined
+                  ? tx('尚无报告', 'no report yet')
+                  : `${tx('报告于', 'reported at')} ${formatTime(lang, health.reportedAt)}`}
+              </Descriptions.Item>
+            )}
             <Descriptions.Item label={tx('连接', 'Connected')}>
               <Tag color={health.connected ? 'green' : 'red'} data-testid="adapter-connected">
                 {health.connected ? tx('已连接', 'connected') : tx('未连接', 'disconnected')}

@@ -1,14 +1,8 @@
 /** Wire types of the alarm API (src/rules/*, src/api/routes/rules-routes.ts), as the console uses them. */
+import type { AlarmState } from '../../../../src/rules/alarm-states.ts'
 export type AlarmPriority = 'critical' | 'high' | 'medium' | 'low'
 export const PRIORITIES: readonly AlarmPriority[] = ['critical', 'high', 'medium', 'low']
-export type AlarmState =
-  | 'normal'
-  | 'unacknowledged'
-  | 'acknowledged'
-  | 'rtn-unacknowledged'
-  | 'shelved'
-  | 'suppressed-by-design'
-  | 'out-of-service'
+export type { AlarmState }
 export const STATES: readonly AlarmState[] = [
   'normal',
   'unacknowledged',

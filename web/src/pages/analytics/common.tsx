@@ -4,7 +4,7 @@ import type { ReactNode } from 'react'
 import { DOWNLOAD_ROUTES } from '../../api/routes.ts'
 import { useSession } from '../../session.tsx'
 import { useAnalyticsI18n } from './strings.ts'
-import type { OeeElements, OeeKpis, ParetoRow } from './types.ts'
+import type { ParetoRow } from './types.ts'
 
 export const DAY = 86_400_000
 /** China Standard Time: production days and report dates are Beijing days (no DST). */
@@ -24,63 +24,12 @@ export const pct = (x: number | null | undefined): string =>
 export const num = (x: number | null | undefined, digits = 2): string =>
   x === null || x === undefined ? '—' : x.toLocaleString(undefined, { maximumFractionDigits: digits })
 
-const ZERO: OeeElements = {
-  pot: 0,
-  pdot: 0,
-  pbt: 0,
-  apt: 0,
-  aust: 0,
-  adet: 0,
-  adot: 0,
-  noData: 0,
-  pq: 0,
-  gq: 0,
-  sq: 0,
-  rq: 0,
-  ip: 0,
-  gp: 0,
-  idealTime: 0,
-  fe: 0,
-  ttr: 0,
-  tbf: 0,
-}
-
-/** Element-wise sum: machines → line → enterprise and shifts → days → weeks (ISO 22400 roll-up). */
-export function sumElements(list: Iterable<OeeElements>): OeeElements {
-  const acc: Record<keyof OeeElements, number> = { ...ZERO }
-  for (const e of list) for (const k of Object.keys(ZERO) as (keyof OeeElements)[]) acc[k] += e[k]
-  return acc
-}
-
-const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null)
-
 /**
- * The headline KPIs of summed elements, with the server's definitions (src/analytics/oee/oee-elements.ts):
- * the console sums the elements of several machines first and never averages their percentages.
+ * Element-wise sum and the KPIs of summed elements come from the server's own module
+ * (src/analytics/oee/oee-elements.ts, no dependencies): the console sums the elements of several
+ * machines first and never averages their percentages, with exactly the server's definitions.
  */
-export function kpisOf(e: OeeElements): OeeKpis {
-  const availability = ratio(e.apt, e.pbt)
-  const effectiveness = ratio(e.idealTime, e.apt)
-  const qualityRate = ratio(e.gq, e.pq)
-  const oee =
-    availability === null || effectiveness === null || qualityRate === null
-      ? e.pbt > 0 && (e.apt === 0 || e.pq === 0)
-        ? 0
-        : null
-      : availability * effectiveness * qualityRate
-  return {
-    availability,
-    effectiveness,
-    qualityRate,
-    oee,
-    technicalEfficiency: ratio(e.apt, e.apt + e.adet),
-    setupRatio: ratio(e.aust, e.apt + e.aust),
-    firstPassYield: ratio(e.gp, e.ip),
-    mtbf: ratio(e.tbf, e.fe),
-    mttr: ratio(e.ttr, e.fe),
-    effectivenessAbove100: effectiveness !== null && effectiveness > 1,
-  }
-}
+export { oeeKpis as kpisOf, sumElements } from '../../../../src/analytics/oee/oee-elements.ts'
 
 /** Pareto rows of several machines merged by (state, reason), shares recomputed. */
 export function mergePareto(lists: readonly (readonly ParetoRow[])[]): ParetoRow[] {

@@ -1,36 +1,8 @@
 /** Answers of the analytics API (src/analytics/analytics-service.ts), as the console reads them. */
-export interface OeeElements {
-  pot: number
-  pdot: number
-  pbt: number
-  apt: number
-  aust: number
-  adet: number
-  adot: number
-  noData: number
-  pq: number
-  gq: number
-  sq: number
-  rq: number
-  ip: number
-  gp: number
-  idealTime: number
-  fe: number
-  ttr: number
-  tbf: number
-}
-export interface OeeKpis {
-  availability: number | null
-  effectiveness: number | null
-  qualityRate: number | null
-  oee: number | null
-  technicalEfficiency: number | null
-  setupRatio: number | null
-  firstPassYield: number | null
-  mtbf: number | null
-  mttr: number | null
-  effectivenessAbove100: boolean
-}
+// the ISO 22400 elements and KPIs as the server defines them (a pure module, shared)
+import type { OeeElements, OeeKpis } from '../../../../src/analytics/oee/oee-elements.ts'
+
+export type { OeeElements, OeeKpis }
 export interface OeeShiftRow {
   equipment: string
   shift: string

@@ -1,4 +1,5 @@
 /** The planning API's shapes, as src/api/routes/planning-routes.ts answers them. Times are epoch ms. */
+import type { ViolationKind } from '../../../../src/scheduling/checker.ts'
 export interface RoutingOperation {
   name: string
   family?: number
@@ -63,18 +64,8 @@ export interface BreakdownProposal {
   rightShift: RepairOption
   reoptimised: RepairOption
 }
-export type ConflictKind =
-  | 'duplicate'
-  | 'missing'
-  | 'count'
-  | 'unknown-machine'
-  | 'ineligible'
-  | 'duration'
-  | 'release'
-  | 'precedence'
-  | 'setup'
-  | 'overlap'
-  | 'calendar'
+/** what the server's independent checker reports (src/scheduling/checker.ts) */
+export type ConflictKind = ViolationKind
 export interface PlanConflict {
   kind: ConflictKind
   message: string
