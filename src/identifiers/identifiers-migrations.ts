@@ -2,9 +2,16 @@ import type { Kysely } from 'kysely'
 
 /**
  * Tables of the identifiers module (handles, prefixes, templates, sequences, EPCIS events).
- * One function so the platform's migrator can run it; idempotent (IF NOT EXISTS), SQLite dialect.
- * Every key starts with tenant_id so the schema can be distributed later.
+ * One function so the platform's migrator can run it; idempotent (IF NOT EXISTS), for SQLite (the
+ * embedded shape) or PostgreSQL (the scale-out shape, run under `migrateUnderLock`).
+ * Every key starts with tenant_id so the schema can be distributed later, except the two that are
+ * global by rule: a prefix is homed by one tenant on the platform (ident_prefixes.prefix), and on
+ * PostgreSQL the EPCIS sequence number is unique across tenants (the trace walk reads across them).
+ * On PostgreSQL epoch-ms columns and counters are bigint (parsed back to numbers by
+ * `createPostgresPool`); SQLite's integer already holds 64 bits.
  */
+export type IdentifiersEngine = 'sqlite' | 'postgres'
+
 export interface IdentifiersTables {
   ident_prefixes: { prefix: string; tenant_id: string; created_at: number }
   ident_handles: {
@@ -38,13 +45,18 @@ export interface IdentifiersTables {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the platform's database type is a superset of ours
-export async function migrateIdentifiers(db: Kysely<any>): Promise<void> {
+export async function migrateIdentifiers(
+  db: Kysely<any>,
+  engine: IdentifiersEngine = 'sqlite',
+): Promise<void> {
+  const pg = engine === 'postgres'
+  const int64 = pg ? 'bigint' : 'integer'
   await db.schema
     .createTable('ident_prefixes')
     .ifNotExists()
     .addColumn('prefix', 'text', (c) => c.primaryKey())
     .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'integer', (c) => c.notNull())
+    .addColumn('created_at', int64, (c) => c.notNull())
     .execute()
   await db.schema
     .createIndex('ident_prefixes_tenant')
@@ -61,8 +73,8 @@ export async function migrateIdentifiers(db: Kysely<any>): Promise<void> {
     .addColumn('values_json', 'text', (c) => c.notNull())
     .addColumn('template_id', 'text')
     .addColumn('template_version', 'integer')
-    .addColumn('created_at', 'integer', (c) => c.notNull())
-    .addColumn('updated_at', 'integer', (c) => c.notNull())
+    .addColumn('created_at', int64, (c) => c.notNull())
+    .addColumn('updated_at', int64, (c) => c.notNull())
     .addPrimaryKeyConstraint('ident_handles_pk', ['tenant_id', 'handle'])
     .execute()
   await db.schema
@@ -79,18 +91,20 @@ export async function migrateIdentifiers(db: Kysely<any>): Promise<void> {
     .ifNotExists()
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('key', 'text', (c) => c.notNull())
-    .addColumn('value', 'integer', (c) => c.notNull())
+    .addColumn('value', int64, (c) => c.notNull())
     .addPrimaryKeyConstraint('ident_sequences_pk', ['tenant_id', 'key'])
     .execute()
+  // SQLite: seq is the rowid. PostgreSQL: tenant first in the key; seq is drawn from a platform
+  // counter in ident_sequences by the capture transaction (see createPostgresEpcisStore)
   await db.schema
     .createTable('epcis_events')
     .ifNotExists()
-    .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('seq', int64, (c) => (pg ? c.notNull() : c.primaryKey().autoIncrement()))
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('event_id', 'text', (c) => c.notNull())
     .addColumn('event_type', 'text', (c) => c.notNull())
-    .addColumn('event_time', 'integer', (c) => c.notNull())
-    .addColumn('record_time', 'integer', (c) => c.notNull())
+    .addColumn('event_time', int64, (c) => c.notNull())
+    .addColumn('record_time', int64, (c) => c.notNull())
     .addColumn('action', 'text')
     .addColumn('biz_step', 'text')
     .addColumn('disposition', 'text')
@@ -98,6 +112,7 @@ export async function migrateIdentifiers(db: Kysely<any>): Promise<void> {
     .addColumn('biz_location', 'text')
     .addColumn('body_json', 'text', (c) => c.notNull())
     .addColumn('visibility_json', 'text')
+    .$call((b) => (pg ? b.addPrimaryKeyConstraint('epcis_events_pk', ['tenant_id', 'seq']) : b))
     .execute()
   await db.schema
     .createIndex('epcis_events_tenant_event_id')
@@ -116,7 +131,7 @@ export async function migrateIdentifiers(db: Kysely<any>): Promise<void> {
     .createTable('epcis_event_ids')
     .ifNotExists()
     .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('seq', int64, (c) => c.notNull())
     .addColumn('role', 'text', (c) => c.notNull())
     .addColumn('id', 'text', (c) => c.notNull())
     .execute()
@@ -130,6 +145,6 @@ export async function migrateIdentifiers(db: Kysely<any>): Promise<void> {
     .createIndex('epcis_event_ids_seq')
     .ifNotExists()
     .on('epcis_event_ids')
-    .columns(['seq'])
+    .columns(pg ? ['tenant_id', 'seq'] : ['seq'])
     .execute()
 }
