@@ -21,6 +21,8 @@ export interface IdentifierStores {
   readonly handles: HandleStore
   readonly epcis: EpcisStore
   readonly links: (clock: { now(): number }) => DlLinkStore
+  /** the same database through other connections: a second node (SQLite: the same connection) */
+  another(): IdentifierStores
 }
 
 export interface IdentifierStoreEngine {
@@ -45,12 +47,14 @@ export async function identifierStoreEngines(): Promise<readonly IdentifierStore
     async open() {
       const db = await openMemoryIdentifiersDb()
       await migrateDlLinks(db)
-      return {
+      const stores = (): IdentifierStores => ({
         db,
         handles: createSqliteHandleStore(db),
         epcis: createSqliteEpcisStore(db),
         links: (clock) => createDlLinkStore(db, clock),
-      }
+        another: stores,
+      })
+      return stores()
     },
     close: async () => undefined,
   }
@@ -72,20 +76,26 @@ export async function identifierStoreEngines(): Promise<readonly IdentifierStore
       await admin.destroy()
       const url = new URL(base.url)
       url.searchParams.set('options', `-c search_path=${schema}`)
-      const db = new Kysely<IdentifiersTables>({
-        dialect: new PostgresDialect({ pool: createPostgresPool(url.toString(), 3) }),
-      })
-      await migrateUnderLock(db, 'ronghe_identifiers_migrations', async (trx) => {
-        await migrateIdentifiers(trx, 'postgres')
-        await migrateDlLinks(trx, 'postgres')
-      })
-      opened.push(db)
-      return {
+      const connect = (): Kysely<IdentifiersTables> => {
+        const db = new Kysely<IdentifiersTables>({
+          dialect: new PostgresDialect({ pool: createPostgresPool(url.toString(), 3) }),
+        })
+        opened.push(db)
+        return db
+      }
+      const stores = (db: Kysely<IdentifiersTables>): IdentifierStores => ({
         db,
         handles: createPostgresHandleStore(db),
         epcis: createPostgresEpcisStore(db),
         links: (clock) => createDlLinkStore(db, clock),
-      }
+        another: () => stores(connect()),
+      })
+      const db = connect()
+      await migrateUnderLock(db, 'ronghe_identifiers_migrations', async (trx) => {
+        await migrateIdentifiers(trx, 'postgres')
+        await migrateDlLinks(trx, 'postgres')
+      })
+      return stores(db)
     },
     async close() {
       for (const db of opened.splice(0)) await db.destroy()

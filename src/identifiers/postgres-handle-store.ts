@@ -4,7 +4,6 @@ import type { HandleRecord, HandleStore, PrefixRecord } from './handle-store.ts'
 import { prefixAncestry } from './handle-syntax.ts'
 import type { HandleValue } from './handle-values.ts'
 import type { IdentifiersTables } from './identifiers-migrations.ts'
-import { IdentErrors } from './identifiers-errors.ts'
 import { createSqliteHandleStore } from './sqlite-handle-store.ts'
 
 /** PostgreSQL's unique_violation */
@@ -20,7 +19,7 @@ const isUniqueViolation = (err: unknown): boolean =>
  * portable — with what several concurrent writers need:
  * - a write that loses a race to another node (both saw no row, both inserted) meets the primary key;
  *   the write is tried once more, which now sees the row and answers as on one node
- *   (IDENT_PREFIX_EXISTS, IDENT_HANDLE_EXISTS, or an overwrite);
+ *   (IDENT_HANDLE_EXISTS, or an overwrite; homing a prefix is already one statement);
  * - the resolution read (homed prefix + handle) is one statement, one round trip to the server.
  */
 export function createPostgresHandleStore(
@@ -41,14 +40,6 @@ export function createPostgresHandleStore(
 
   return {
     ...base,
-    async homePrefix(tenant, prefix, now) {
-      try {
-        return await base.homePrefix(tenant, prefix, now)
-      } catch (err) {
-        if (isUniqueViolation(err)) throw IdentErrors.prefixExists(prefix)
-        throw err
-      }
-    },
     putHandle: (tenant, record, opts) => retryOnRace(() => base.putHandle(tenant, record, opts)),
     putHandles: (tenant, records, opts) => retryOnRace(() => base.putHandles(tenant, records, opts)),
     async findHandleForPlatform(prefix, handle) {
