@@ -44,8 +44,8 @@ export interface IdentifiersTables {
   epcis_event_ids: { tenant_id: string; seq: number; role: string; id: string }
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the platform's database type is a superset of ours
 export async function migrateIdentifiers(
+  // biome-ignore lint/suspicious/noExplicitAny: the platform's database type is a superset of ours
   db: Kysely<any>,
   engine: IdentifiersEngine = 'sqlite',
 ): Promise<void> {
