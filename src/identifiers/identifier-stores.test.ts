@@ -92,6 +92,19 @@ for (const engine of engines) {
       assert.equal((await store.findHandleForPlatform('88.118.8.2', '88.118.8.2/Q')).homed?.tenant, beta)
     })
 
+    it('lists and pages handles in byte order, whatever the database locale', async () => {
+      const { handles: store } = await engine.open()
+      // a locale collation would put a before B and ignore the punctuation
+      for (const s of ['a', 'B', '_x', 'b-2', 'b10', 'Z'])
+        await store.putHandle(acme, record(`88.118.8/${s}`, 'https://acme.cn'), { overwrite: false })
+      const first = await store.listHandles(acme, { prefix: '88.118.8', limit: 3 })
+      const rest = await store.listHandles(acme, { prefix: '88.118.8', limit: 10, after: first[2]!.handle })
+      assert.deepEqual(
+        [...first, ...rest].map((r) => r.handle.slice('88.118.8/'.length)),
+        ['B', 'Z', '_x', 'a', 'b-2', 'b10'],
+      )
+    })
+
     it('homes a prefix for one of two tenants racing for it', async () => {
       const a = await engine.open()
       const b = a.another()

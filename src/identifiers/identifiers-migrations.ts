@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 
 /**
  * Tables of the identifiers module (handles, prefixes, templates, sequences, EPCIS events).
@@ -51,10 +51,13 @@ export async function migrateIdentifiers(
 ): Promise<void> {
   const pg = engine === 'postgres'
   const int64 = pg ? 'bigint' : 'integer'
+  // keys that are listed in order and paged by `>`: byte order on PostgreSQL whatever the database's
+  // locale, as SQLite compares them, so both engines list and page alike
+  const key = pg ? sql`text collate "C"` : 'text'
   await db.schema
     .createTable('ident_prefixes')
     .ifNotExists()
-    .addColumn('prefix', 'text', (c) => c.primaryKey())
+    .addColumn('prefix', key, (c) => c.primaryKey())
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('created_at', int64, (c) => c.notNull())
     .execute()
@@ -68,8 +71,8 @@ export async function migrateIdentifiers(
     .createTable('ident_handles')
     .ifNotExists()
     .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('handle', 'text', (c) => c.notNull())
-    .addColumn('prefix', 'text', (c) => c.notNull())
+    .addColumn('handle', key, (c) => c.notNull())
+    .addColumn('prefix', key, (c) => c.notNull())
     .addColumn('values_json', 'text', (c) => c.notNull())
     .addColumn('template_id', 'text')
     .addColumn('template_version', 'integer')
@@ -81,7 +84,7 @@ export async function migrateIdentifiers(
     .createTable('ident_templates')
     .ifNotExists()
     .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('id', 'text', (c) => c.notNull())
+    .addColumn('id', key, (c) => c.notNull())
     .addColumn('version', 'integer', (c) => c.notNull())
     .addColumn('body_json', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('ident_templates_pk', ['tenant_id', 'id', 'version'])

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { TenantId } from '../../core/index.ts'
 import { IdentErrors } from '../identifiers-errors.ts'
 import { keyPath, parseDigitalLink } from './digital-link.ts'
@@ -21,7 +21,8 @@ interface DlTables {
 
 /**
  * The key path is the key, not (tenant, key path): a key path belongs to one enterprise on the
- * platform (first come). On PostgreSQL updated_at (epoch ms) is bigint.
+ * platform (first come). On PostgreSQL updated_at (epoch ms) is bigint and key paths compare bytewise
+ * (collate "C"), as on SQLite.
  */
 export async function migrateDlLinks(
   // biome-ignore lint/suspicious/noExplicitAny: the platform's database type is a superset of ours
@@ -31,7 +32,7 @@ export async function migrateDlLinks(
   await db.schema
     .createTable('ident_dl_links')
     .ifNotExists()
-    .addColumn('key_path', 'text', (c) => c.primaryKey())
+    .addColumn('key_path', engine === 'postgres' ? sql`text collate "C"` : 'text', (c) => c.primaryKey())
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('links_json', 'text', (c) => c.notNull())
     .addColumn('updated_at', engine === 'postgres' ? 'bigint' : 'integer', (c) => c.notNull())
