@@ -19,7 +19,12 @@ import {
   type TenantId,
 } from './core/index.ts'
 import { type DemoRunner, provisionDemo, runDemo } from './demo.ts'
-import { type IdentifierService, openIdentifierService, parseDelegationList } from './identifiers/index.ts'
+import {
+  type IdentifierService,
+  openIdentifierService,
+  openPostgresIdentifierService,
+  parseDelegationList,
+} from './identifiers/index.ts'
 import { openPostgresAdapterConfigStore } from './ingest/adapter-config-store.ts'
 import { createPostgresAdapterLeases } from './ingest/adapter-leases.ts'
 import { type AdapterManager, createAdapterManager } from './ingest/adapter-manager.ts'
@@ -189,8 +194,9 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
   })
   const registry = createRegistryService({ meta, series, bus, clock })
   const ic = config.identifiers
-  const identifiers = await openIdentifierService({
-    path: join(config.dataDir, 'identifiers.db'),
+  // identifiers keep their own SQLite file; in the scale-out shape their tables are in PostgreSQL and
+  // a handle changed through one node is dropped from every node's resolver cache over the bus
+  const identifierDeps = {
     clock,
     node: {
       role: ic.role,
@@ -202,7 +208,10 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
       ...(ic.upstreamUrl === undefined ? {} : { upstreamUrl: ic.upstreamUrl }),
       ...(ic.publicBaseUrl === undefined ? {} : { publicBaseUrl: ic.publicBaseUrl }),
     },
-  })
+  }
+  const identifiers = config.databaseUrl
+    ? await openPostgresIdentifierService({ url: config.databaseUrl, bus, ...identifierDeps })
+    : await openIdentifierService({ path: join(config.dataDir, 'identifiers.db'), ...identifierDeps })
 
   // rules and alarms keep their own SQLite file beside meta.db (as identifiers do); in the scale-out
   // shape their tables are in the shared PostgreSQL database, so every node sees every alarm

@@ -28,4 +28,10 @@ export const Subjects = {
   deviceConnected: 'device.connected',
   deviceDisconnected: 'device.disconnected',
   pointRegistered: 'point.registered',
+  /**
+   * `{ handle }` changed (registered, edited, removed) through some node: every node drops it from
+   * its resolver cache. Transient (`live.` — core NATS fan-out, never stored): an invalidation is of
+   * no use to a node that was not connected when it was sent.
+   */
+  handleChanged: 'live.handle.changed',
 } as const

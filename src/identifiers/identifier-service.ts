@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3'
-import { Kysely, SqliteDialect } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { type Bus, Subjects } from '../bus/index.ts'
 import type { Clock, TenantId } from '../core/index.ts'
+import { createPostgresPool, migrateUnderLock } from '../store/postgres-pool.ts'
 import {
   combineDelegations,
   createStaticDelegations,
@@ -8,9 +10,10 @@ import {
   type Delegation,
   type DelegationSource,
 } from './delegations.ts'
-import { createSqliteDlLinkStore, type DlLinkStore, migrateDlLinks } from './digital-link/dl-link-store.ts'
+import { createDlLinkStore, type DlLinkStore, migrateDlLinks } from './digital-link/dl-link-store.ts'
 import { createEpcisCapture, type EpcisCapture } from './epcis/epcis-capture.ts'
 import type { EpcisStore } from './epcis/epcis-store.ts'
+import { createPostgresEpcisStore } from './epcis/postgres-epcis-store.ts'
 import { createSqliteEpcisStore } from './epcis/sqlite-epcis-store.ts'
 import { createHandleRegistry, type HandleRegistry } from './handle-registry.ts'
 import {
@@ -24,13 +27,16 @@ import { isUnderPrefix, normalizePrefix } from './handle-syntax.ts'
 import { createIdentifierGenerator, type IdentifierGenerator } from './id-generator.ts'
 import { IdentErrors } from './identifiers-errors.ts'
 import { migrateIdentifiers } from './identifiers-migrations.ts'
+import { createPostgresHandleStore } from './postgres-handle-store.ts'
 import { createSqliteHandleStore } from './sqlite-handle-store.ts'
 import type { TraceEventSource } from './trace/trace-graph.ts'
 
 /**
  * The identifiers module as the platform runs it: one SQLite file (identifiers.db in the data
  * directory) holding handles, prefixes, templates, sequences, EPCIS events and Digital Link links,
- * and the registry, recursive resolver, generator, EPCIS capture and trace source over it.
+ * and the registry, recursive resolver, generator, EPCIS capture and trace source over it. In the
+ * scale-out shape (openPostgresIdentifierService) the same tables are in the shared PostgreSQL
+ * database and every node serves every identifier.
  */
 export type IdentifierNodeRole = 'secondary' | 'enterprise' | 'both' | 'top'
 
@@ -81,6 +87,18 @@ export interface IdentifierServiceDeps {
   readonly fetch?: FetchLike
 }
 
+export interface PostgresIdentifierServiceDeps extends Omit<IdentifierServiceDeps, 'path'> {
+  /** the shared database (RONGHE_DATABASE_URL) */
+  readonly url: string
+  readonly maxConnections?: number
+  /**
+   * The cluster's bus: a change of a handle through this node is published on it and every node
+   * drops the handle from its resolver cache. Without it another node serves its cached answer until
+   * the entry expires (the cache's TTL).
+   */
+  readonly bus?: Bus
+}
+
 /** The fallback route: a higher node answers for anything not covered more specifically. */
 function upstreamDelegation(baseUrl: string): DelegationSource {
   const url = baseUrl.replace(/\/+$/, '')
@@ -103,8 +121,43 @@ export async function openIdentifierService(deps: IdentifierServiceDeps): Promis
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) })
   await migrateIdentifiers(db)
   await migrateDlLinks(db)
+  return wireIdentifierService(
+    db,
+    { store: createSqliteHandleStore(db, sqlite), epcis: createSqliteEpcisStore(db) },
+    deps,
+  )
+}
+
+/**
+ * The scale-out shape: the identifier tables in the shared PostgreSQL database, so a prefix homed or
+ * an identifier registered through one node resolves through every node. Migrates under an advisory
+ * lock (several nodes may start at once).
+ */
+export async function openPostgresIdentifierService(
+  deps: PostgresIdentifierServiceDeps,
+): Promise<IdentifierService> {
+  // biome-ignore lint/suspicious/noExplicitAny: the migrations take the platform's wider type
+  const db = new Kysely<any>({
+    dialect: new PostgresDialect({ pool: createPostgresPool(deps.url, deps.maxConnections) }),
+  })
+  await migrateUnderLock(db, 'ronghe_identifiers_migrations', async (trx) => {
+    await migrateIdentifiers(trx, 'postgres')
+    await migrateDlLinks(trx, 'postgres')
+  })
+  return wireIdentifierService(
+    db,
+    { store: createPostgresHandleStore(db), epcis: createPostgresEpcisStore(db) },
+    deps,
+  )
+}
+
+function wireIdentifierService(
+  db: Kysely<unknown>,
+  stores: { readonly store: HandleStore; readonly epcis: EpcisStore },
+  deps: Omit<IdentifierServiceDeps, 'path'> & { readonly bus?: Bus },
+): IdentifierService {
   const { clock, node } = deps
-  const store = createSqliteHandleStore(db, sqlite)
+  const { store, epcis } = stores
   const sources: DelegationSource[] = [createStoreDelegations(store)]
   if (node.delegations !== undefined && node.delegations.length > 0)
     sources.push(createStaticDelegations(node.delegations))
@@ -118,13 +171,22 @@ export async function openIdentifierService(deps: IdentifierServiceDeps): Promis
     ...(node.cache === undefined ? {} : { cache: node.cache }),
     ...(node.timeoutMs === undefined ? {} : { timeoutMs: node.timeoutMs }),
   })
-  const registry = createHandleRegistry({ store, clock, onChange: (h) => resolver.invalidate(h) })
+  const { bus } = deps
+  // every node (this one included) drops a changed handle from its cache; this node at once
+  const unsubscribe = bus?.subscribe<{ handle: string }>(Subjects.handleChanged, ({ data }) => {
+    if (typeof data?.handle === 'string') resolver.invalidate(data.handle)
+  })
+  const onChange = (h: string): void => {
+    resolver.invalidate(h)
+    // best effort: a lost message leaves other nodes on their cached answer until it expires
+    bus?.publish(Subjects.handleChanged, { handle: h }).catch(() => undefined)
+  }
+  const registry = createHandleRegistry({ store, clock, onChange })
   const generator = createIdentifierGenerator({
     store,
     clock,
     ...(node.utcOffsetMinutes === undefined ? {} : { utcOffsetMinutes: node.utcOffsetMinutes }),
   })
-  const epcis = createSqliteEpcisStore(db)
   const nodePrefix = node.prefix === undefined ? undefined : normalizePrefix(node.prefix)
 
   return {
@@ -135,7 +197,7 @@ export async function openIdentifierService(deps: IdentifierServiceDeps): Promis
     generator,
     epcis,
     capture: createEpcisCapture({ store: epcis, clock }),
-    links: createSqliteDlLinkStore(db, clock),
+    links: createDlLinkStore(db, clock),
     traceSource: { findByIdentifiers: (ids) => epcis.findByIdentifiersForPlatform(ids) },
 
     async assignPrefix(tenant, prefix) {
@@ -160,6 +222,7 @@ export async function openIdentifierService(deps: IdentifierServiceDeps): Promis
     },
 
     async close() {
+      unsubscribe?.()
       await db.destroy()
     },
   }

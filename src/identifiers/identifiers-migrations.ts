@@ -1,10 +1,17 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 
 /**
  * Tables of the identifiers module (handles, prefixes, templates, sequences, EPCIS events).
- * One function so the platform's migrator can run it; idempotent (IF NOT EXISTS), SQLite dialect.
- * Every key starts with tenant_id so the schema can be distributed later.
+ * One function so the platform's migrator can run it; idempotent (IF NOT EXISTS), for SQLite (the
+ * embedded shape) or PostgreSQL (the scale-out shape, run under `migrateUnderLock`).
+ * Every key starts with tenant_id so the schema can be distributed later, except the two that are
+ * global by rule: a prefix is homed by one tenant on the platform (ident_prefixes.prefix), and on
+ * PostgreSQL the EPCIS sequence number is unique across tenants (the trace walk reads across them).
+ * On PostgreSQL epoch-ms columns and counters are bigint (parsed back to numbers by
+ * `createPostgresPool`); SQLite's integer already holds 64 bits.
  */
+export type IdentifiersEngine = 'sqlite' | 'postgres'
+
 export interface IdentifiersTables {
   ident_prefixes: { prefix: string; tenant_id: string; created_at: number }
   ident_handles: {
@@ -37,14 +44,22 @@ export interface IdentifiersTables {
   epcis_event_ids: { tenant_id: string; seq: number; role: string; id: string }
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the platform's database type is a superset of ours
-export async function migrateIdentifiers(db: Kysely<any>): Promise<void> {
+export async function migrateIdentifiers(
+  // biome-ignore lint/suspicious/noExplicitAny: the platform's database type is a superset of ours
+  db: Kysely<any>,
+  engine: IdentifiersEngine = 'sqlite',
+): Promise<void> {
+  const pg = engine === 'postgres'
+  const int64 = pg ? 'bigint' : 'integer'
+  // keys that are listed in order and paged by `>`: byte order on PostgreSQL whatever the database's
+  // locale, as SQLite compares them, so both engines list and page alike
+  const key = pg ? sql`text collate "C"` : 'text'
   await db.schema
     .createTable('ident_prefixes')
     .ifNotExists()
-    .addColumn('prefix', 'text', (c) => c.primaryKey())
+    .addColumn('prefix', key, (c) => c.primaryKey())
     .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'integer', (c) => c.notNull())
+    .addColumn('created_at', int64, (c) => c.notNull())
     .execute()
   await db.schema
     .createIndex('ident_prefixes_tenant')
@@ -56,20 +71,20 @@ export async function migrateIdentifiers(db: Kysely<any>): Promise<void> {
     .createTable('ident_handles')
     .ifNotExists()
     .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('handle', 'text', (c) => c.notNull())
-    .addColumn('prefix', 'text', (c) => c.notNull())
+    .addColumn('handle', key, (c) => c.notNull())
+    .addColumn('prefix', key, (c) => c.notNull())
     .addColumn('values_json', 'text', (c) => c.notNull())
     .addColumn('template_id', 'text')
     .addColumn('template_version', 'integer')
-    .addColumn('created_at', 'integer', (c) => c.notNull())
-    .addColumn('updated_at', 'integer', (c) => c.notNull())
+    .addColumn('created_at', int64, (c) => c.notNull())
+    .addColumn('updated_at', int64, (c) => c.notNull())
     .addPrimaryKeyConstraint('ident_handles_pk', ['tenant_id', 'handle'])
     .execute()
   await db.schema
     .createTable('ident_templates')
     .ifNotExists()
     .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('id', 'text', (c) => c.notNull())
+    .addColumn('id', key, (c) => c.notNull())
     .addColumn('version', 'integer', (c) => c.notNull())
     .addColumn('body_json', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('ident_templates_pk', ['tenant_id', 'id', 'version'])
@@ -79,18 +94,20 @@ export async function migrateIdentifiers(db: Kysely<any>): Promise<void> {
     .ifNotExists()
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('key', 'text', (c) => c.notNull())
-    .addColumn('value', 'integer', (c) => c.notNull())
+    .addColumn('value', int64, (c) => c.notNull())
     .addPrimaryKeyConstraint('ident_sequences_pk', ['tenant_id', 'key'])
     .execute()
+  // SQLite: seq is the rowid. PostgreSQL: tenant first in the key; seq is drawn from a platform
+  // counter in ident_sequences by the capture transaction (see createPostgresEpcisStore)
   await db.schema
     .createTable('epcis_events')
     .ifNotExists()
-    .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('seq', int64, (c) => (pg ? c.notNull() : c.primaryKey().autoIncrement()))
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('event_id', 'text', (c) => c.notNull())
     .addColumn('event_type', 'text', (c) => c.notNull())
-    .addColumn('event_time', 'integer', (c) => c.notNull())
-    .addColumn('record_time', 'integer', (c) => c.notNull())
+    .addColumn('event_time', int64, (c) => c.notNull())
+    .addColumn('record_time', int64, (c) => c.notNull())
     .addColumn('action', 'text')
     .addColumn('biz_step', 'text')
     .addColumn('disposition', 'text')
@@ -98,6 +115,7 @@ export async function migrateIdentifiers(db: Kysely<any>): Promise<void> {
     .addColumn('biz_location', 'text')
     .addColumn('body_json', 'text', (c) => c.notNull())
     .addColumn('visibility_json', 'text')
+    .$call((b) => (pg ? b.addPrimaryKeyConstraint('epcis_events_pk', ['tenant_id', 'seq']) : b))
     .execute()
   await db.schema
     .createIndex('epcis_events_tenant_event_id')
@@ -116,7 +134,7 @@ export async function migrateIdentifiers(db: Kysely<any>): Promise<void> {
     .createTable('epcis_event_ids')
     .ifNotExists()
     .addColumn('tenant_id', 'text', (c) => c.notNull())
-    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('seq', int64, (c) => c.notNull())
     .addColumn('role', 'text', (c) => c.notNull())
     .addColumn('id', 'text', (c) => c.notNull())
     .execute()
@@ -130,6 +148,6 @@ export async function migrateIdentifiers(db: Kysely<any>): Promise<void> {
     .createIndex('epcis_event_ids_seq')
     .ifNotExists()
     .on('epcis_event_ids')
-    .columns(['seq'])
+    .columns(pg ? ['tenant_id', 'seq'] : ['seq'])
     .execute()
 }

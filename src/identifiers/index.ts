@@ -244,13 +244,16 @@ export { identifierPublicUrl, identifierQrSvg, qrSvg, type QrOptions } from './t
 // the platform's wiring and faces
 export {
   openIdentifierService,
+  openPostgresIdentifierService,
   parseDelegationList,
   type IdentifierNodeConfig,
   type IdentifierNodeRole,
   type IdentifierService,
   type IdentifierServiceDeps,
+  type PostgresIdentifierServiceDeps,
 } from './identifier-service.ts'
 export {
+  createDlLinkStore,
   createSqliteDlLinkStore,
   linkProblems,
   migrateDlLinks,

@@ -108,13 +108,13 @@ export function createSqliteHandleStore(
 
   return {
     async homePrefix(tenant, prefix, now) {
-      const existing = await db
-        .selectFrom('ident_prefixes')
-        .selectAll()
-        .where('prefix', '=', prefix)
+      // one statement: two requests homing the same prefix at once get one winner, not a constraint error
+      const r = await db
+        .insertInto('ident_prefixes')
+        .values({ prefix, tenant_id: tenant, created_at: now })
+        .onConflict((oc) => oc.column('prefix').doNothing())
         .executeTakeFirst()
-      if (existing !== undefined) throw IdentErrors.prefixExists(prefix)
-      await db.insertInto('ident_prefixes').values({ prefix, tenant_id: tenant, created_at: now }).execute()
+      if (Number(r.numInsertedOrUpdatedRows ?? 0) === 0) throw IdentErrors.prefixExists(prefix)
       return { prefix, tenant, createdAt: now }
     },
     async unhomePrefix(tenant, prefix) {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { TenantId } from '../../core/index.ts'
 import { IdentErrors } from '../identifiers-errors.ts'
 import { keyPath, parseDigitalLink } from './digital-link.ts'
@@ -19,15 +19,29 @@ interface DlTables {
   ident_dl_links: { key_path: string; tenant_id: string; links_json: string; updated_at: number }
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the platform's database type is a superset of ours
-export async function migrateDlLinks(db: Kysely<any>): Promise<void> {
+/**
+ * The key path is the key, not (tenant, key path): a key path belongs to one enterprise on the
+ * platform (first come). On PostgreSQL updated_at (epoch ms) is bigint and key paths compare bytewise
+ * (collate "C"), as on SQLite.
+ */
+export async function migrateDlLinks(
+  // biome-ignore lint/suspicious/noExplicitAny: the platform's database type is a superset of ours
+  db: Kysely<any>,
+  engine: 'sqlite' | 'postgres' = 'sqlite',
+): Promise<void> {
   await db.schema
     .createTable('ident_dl_links')
     .ifNotExists()
-    .addColumn('key_path', 'text', (c) => c.primaryKey())
+    .addColumn('key_path', engine === 'postgres' ? sql`text collate "C"` : 'text', (c) => c.primaryKey())
     .addColumn('tenant_id', 'text', (c) => c.notNull())
     .addColumn('links_json', 'text', (c) => c.notNull())
-    .addColumn('updated_at', 'integer', (c) => c.notNull())
+    .addColumn('updated_at', engine === 'postgres' ? 'bigint' : 'integer', (c) => c.notNull())
+    .execute()
+  await db.schema
+    .createIndex('ident_dl_links_tenant')
+    .ifNotExists()
+    .on('ident_dl_links')
+    .columns(['tenant_id', 'key_path'])
     .execute()
 }
 
@@ -65,8 +79,13 @@ export function linkProblems(links: readonly unknown[]): string[] {
   return out
 }
 
+/**
+ * The link store through Kysely, the same queries on SQLite and PostgreSQL (tables from
+ * migrateDlLinks). The upsert only replaces a row the tenant holds, so two enterprises racing for a
+ * new key path on two nodes cannot take it from each other: the loser gets DL_LINKS_TAKEN.
+ */
 // biome-ignore lint/suspicious/noExplicitAny: accepts the platform's wider database type
-export function createSqliteDlLinkStore(anyDb: Kysely<any>, clock: { now(): number }): DlLinkStore {
+export function createDlLinkStore(anyDb: Kysely<any>, clock: { now(): number }): DlLinkStore {
   const db = anyDb as Kysely<DlTables>
   return {
     async linksFor(path) {
@@ -101,7 +120,7 @@ export function createSqliteDlLinkStore(anyDb: Kysely<any>, clock: { now(): numb
           ...(l.hreflang === undefined ? {} : { hreflang: [...l.hreflang] }),
           ...(l.isDefault === true ? { isDefault: true } : {}),
         }))
-        await trx
+        const r = await trx
           .insertInto('ident_dl_links')
           .values({
             key_path: key,
@@ -110,9 +129,13 @@ export function createSqliteDlLinkStore(anyDb: Kysely<any>, clock: { now(): numb
             updated_at: clock.now(),
           })
           .onConflict((oc) =>
-            oc.column('key_path').doUpdateSet({ links_json: JSON.stringify(clean), updated_at: clock.now() }),
+            oc
+              .column('key_path')
+              .doUpdateSet({ links_json: JSON.stringify(clean), updated_at: clock.now() })
+              .where('ident_dl_links.tenant_id', '=', tenant),
           )
-          .execute()
+          .executeTakeFirst()
+        if (Number(r.numInsertedOrUpdatedRows ?? 0) === 0) throw IdentErrors.dlLinksTaken(key)
         return key
       })
     },
@@ -127,3 +150,6 @@ export function createSqliteDlLinkStore(anyDb: Kysely<any>, clock: { now(): numb
     },
   }
 }
+
+/** The embedded shape's name for the same store. */
+export const createSqliteDlLinkStore = createDlLinkStore

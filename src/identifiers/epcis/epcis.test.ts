@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import { ManualClock, type TenantId } from '../../core/index.ts'
-import { openMemoryIdentifiersDb } from '../sqlite-testing.ts'
+import { identifierStoreEngines } from '../identifiers-engines-testing.ts'
 import { cbvTerm } from './cbv.ts'
 import { createEpcisCapture, eventHashId } from './epcis-capture.ts'
 import { idMatches, parseEpcisQuery, queryEvents } from './epcis-query.ts'
 import type { EpcisEvent } from './epcis-types.ts'
 import { parseEpcisTime, validateDocument, validateEvent } from './epcis-validate.ts'
 import { formatEpcisTime, transformationFromProduction } from './production-event.ts'
-import { createSqliteEpcisStore } from './sqlite-epcis-store.ts'
 
 const examples = JSON.parse(
   readFileSync(new URL('./fixtures/standard-examples.jsonld', import.meta.url), 'utf8'),
@@ -17,6 +16,10 @@ const examples = JSON.parse(
   epcisBody: { eventList: EpcisEvent[] }
 }
 const tenant = 'ten_acme' as TenantId
+const engines = await identifierStoreEngines()
+after(async () => {
+  for (const e of engines) await e.close()
+})
 
 const base: Record<string, unknown> = {
   type: 'ObjectEvent',
@@ -156,146 +159,149 @@ describe('EPCIS validation', () => {
   })
 })
 
-describe('EPCIS capture, query and production events', () => {
-  async function loaded() {
-    const db = await openMemoryIdentifiersDb()
-    const store = createSqliteEpcisStore(db)
-    const clock = new ManualClock(Date.UTC(2026, 2, 1))
-    const capture = createEpcisCapture({ store, clock })
-    const r = await capture.capture(tenant, examples)
-    return { store, clock, capture, captured: r.captured }
-  }
-
-  it('captures a document, fills eventID and recordTime, and refuses duplicates', async () => {
-    const { capture, captured, store } = await loaded()
-    assert.equal(captured.length, 8)
-    assert.equal(
-      captured[7]!.eventId,
-      'ni:///sha-256;df7bb3c352fef055578554f09f5e2aa41782150ced7bd0b8af24dd3ccb30ba69?ver=CBV2.0',
-    )
-    assert.equal(captured[0]!.eventId, eventHashId(examples.epcisBody.eventList[0]!))
-    assert.match(captured[0]!.eventId, /^ni:\/\/\/sha-256;[0-9a-f]{64}\?ver=CBV2\.0$/)
-    assert.equal(captured[0]!.event.recordTime, '2026-03-01T00:00:00.000Z')
-    await assert.rejects(capture.capture(tenant, examples), { code: 'EPCIS_DUPLICATE_EVENT' })
-    // same events under another tenant are that tenant's own
-    assert.equal((await capture.capture('ten_other' as TenantId, examples)).captured.length, 8)
-    assert.equal((await store.get(tenant, captured[3]!.eventId))?.event.type, 'TransactionEvent')
-  })
-
-  it('rolls back a document with a bad event, or proceeds with the good ones on request', async () => {
-    const { capture } = await loaded()
-    const doc = {
-      type: 'EPCISDocument',
-      schemaVersion: '2.0',
-      creationDate: '2026-03-01T00:00:00Z',
-      epcisBody: {
-        eventList: [
-          { ...base },
-          { ...base, action: 'MOVE' },
-          { ...base, eventTime: '2026-03-01T09:00:00.000+08:00' },
-        ],
-      },
+for (const engine of engines) {
+  describe(`EPCIS capture and query on ${engine.name}`, { skip: engine.skip }, () => {
+    async function loaded() {
+      const { epcis: store } = await engine.open()
+      const clock = new ManualClock(Date.UTC(2026, 2, 1))
+      const capture = createEpcisCapture({ store, clock })
+      const r = await capture.capture(tenant, examples)
+      return { store, clock, capture, captured: r.captured }
     }
-    await assert.rejects(
-      capture.capture(tenant, doc),
-      (e: { code: string; details: { errors: { index: number; path: string }[] } }) => {
-        assert.equal(e.code, 'EPCIS_INVALID_EVENT')
-        assert.deepEqual(
-          e.details.errors.map((x) => `${x.index}:${x.path}`),
-          ['1:action'],
-        )
-        return true
-      },
-    )
-    const r = await capture.capture(tenant, doc, { errorBehaviour: 'proceed' })
-    assert.equal(r.captured.length, 2)
-    assert.deepEqual(
-      r.problems.map((p) => p.index),
-      [1],
-    )
-    await assert.rejects(
-      capture.capture(tenant, {
+
+    it('captures a document, fills eventID and recordTime, and refuses duplicates', async () => {
+      const { capture, captured, store } = await loaded()
+      assert.equal(captured.length, 8)
+      assert.equal(
+        captured[7]!.eventId,
+        'ni:///sha-256;df7bb3c352fef055578554f09f5e2aa41782150ced7bd0b8af24dd3ccb30ba69?ver=CBV2.0',
+      )
+      assert.equal(captured[0]!.eventId, eventHashId(examples.epcisBody.eventList[0]!))
+      assert.match(captured[0]!.eventId, /^ni:\/\/\/sha-256;[0-9a-f]{64}\?ver=CBV2\.0$/)
+      assert.equal(captured[0]!.event.recordTime, '2026-03-01T00:00:00.000Z')
+      await assert.rejects(capture.capture(tenant, examples), { code: 'EPCIS_DUPLICATE_EVENT' })
+      // same events under another tenant are that tenant's own
+      assert.equal((await capture.capture('ten_other' as TenantId, examples)).captured.length, 8)
+      assert.equal((await store.get(tenant, captured[3]!.eventId))?.event.type, 'TransactionEvent')
+    })
+
+    it('rolls back a document with a bad event, or proceeds with the good ones on request', async () => {
+      const { capture } = await loaded()
+      const doc = {
         type: 'EPCISDocument',
-        schemaVersion: '1.2',
-        creationDate: 'x',
-        epcisBody: {},
-      }),
-      {
-        code: 'EPCIS_INVALID_DOCUMENT',
-      },
-    )
-  })
-
-  it('answers the standard query parameters, the same in SQLite and in the reference filter', async () => {
-    const { store, captured } = await loaded()
-    const cases: [string, number[]][] = [
-      ['eventType=ObjectEvent', [0, 1, 6, 7]],
-      ['eventType=AggregationEvent|TransformationEvent', [2, 4]],
-      ['GE_eventTime=2005-04-04T12:00:00Z&LT_eventTime=2019-11-01T14:00:00.000%2B01:00', [1, 2, 4, 6]],
-      ['GE_recordTime=2026-03-01T00:00:00Z', [0, 3, 1, 2, 4, 6, 5, 7]],
-      ['LT_recordTime=2026-03-01T00:00:00Z', []],
-      ['EQ_bizStep=receiving', [1, 2, 7]],
-      ['EQ_bizStep=urn:epcglobal:cbv:bizstep:shipping', [0, 3]],
-      ['EQ_disposition=in_progress', [1, 2, 4, 7]],
-      ['EQ_action=ADD', [3, 5]],
-      ['MATCH_epc=urn:epc:id:sgtin:0614141.107346.2018', [0, 3, 1, 2]],
-      ['MATCH_epc=urn:epc:idpat:sgtin:0614141.107346.*', [0, 3, 1, 2, 7]],
-      ['MATCH_parentID=urn:epc:id:sscc:0614141.1234567890', [2]],
-      ['MATCH_inputEPC=urn:epc:id:sgtin:4012345.011122.25', [4]],
-      ['MATCH_outputEPC=urn:epc:idpat:sgtin:4012345.077889.*', [4]],
-      ['MATCH_anyEPC=urn:epc:id:giai:4000001.12345', [5]],
-      ['MATCH_anyEPC=urn:epc:id:sscc:0614141.1234567890', [2]],
-      ['MATCH_anyEPCClass=urn:epc:class:lgtin:4012345.011111.4444', [4]],
-      ['EQ_readPoint=urn:epc:id:sgln:0614141.07346.1234', [0, 3, 7]],
-      ['EQ_bizLocation=urn:epc:id:sgln:0614141.00888.0', [3, 2]],
-      ['EQ_bizStep=receiving&MATCH_epc=urn:epc:id:sgtin:0614141.107346.2017', [2, 7]],
-    ]
-    for (const [qs, expected] of cases) {
-      const q = parseEpcisQuery(new URLSearchParams(qs))
-      const want = expected.map((i) => captured[i]!.eventId)
-      const fromSql = (await store.query(tenant, { ...q, perPage: 100 })).events.map((e) => e.eventId)
-      const fromRef = queryEvents(captured, { ...q, perPage: 100 }).events.map((e) => e.eventId)
-      assert.deepEqual(fromSql, want, `sqlite: ${qs}`)
-      assert.deepEqual(fromRef, want, `reference: ${qs}`)
-    }
-    assert.throws(() => parseEpcisQuery(new URLSearchParams('LE_eventTime=2026-01-01T00:00:00Z')), {
-      code: 'EPCIS_INVALID_QUERY',
+        schemaVersion: '2.0',
+        creationDate: '2026-03-01T00:00:00Z',
+        epcisBody: {
+          eventList: [
+            { ...base },
+            { ...base, action: 'MOVE' },
+            { ...base, eventTime: '2026-03-01T09:00:00.000+08:00' },
+          ],
+        },
+      }
+      await assert.rejects(
+        capture.capture(tenant, doc),
+        (e: { code: string; details: { errors: { index: number; path: string }[] } }) => {
+          assert.equal(e.code, 'EPCIS_INVALID_EVENT')
+          assert.deepEqual(
+            e.details.errors.map((x) => `${x.index}:${x.path}`),
+            ['1:action'],
+          )
+          return true
+        },
+      )
+      const r = await capture.capture(tenant, doc, { errorBehaviour: 'proceed' })
+      assert.equal(r.captured.length, 2)
+      assert.deepEqual(
+        r.problems.map((p) => p.index),
+        [1],
+      )
+      await assert.rejects(
+        capture.capture(tenant, {
+          type: 'EPCISDocument',
+          schemaVersion: '1.2',
+          creationDate: 'x',
+          epcisBody: {},
+        }),
+        {
+          code: 'EPCIS_INVALID_DOCUMENT',
+        },
+      )
     })
-    assert.throws(() => parseEpcisQuery(new URLSearchParams('eventType=Thing')), {
-      code: 'EPCIS_INVALID_QUERY',
-    })
-    assert.throws(() => parseEpcisQuery(new URLSearchParams('perPage=0')), { code: 'EPCIS_INVALID_QUERY' })
-  })
 
-  it('pages with perPage and nextPageToken, and refuses a token from another query', async () => {
-    const { store, captured } = await loaded()
-    const seen: string[] = []
-    let token: string | undefined
-    let pages = 0
-    do {
-      const page = await store.query(tenant, {
-        perPage: 3,
-        ...(token === undefined ? {} : { nextPageToken: token }),
+    it('answers the standard query parameters, the same in the store and in the reference filter', async () => {
+      const { store, captured } = await loaded()
+      const cases: [string, number[]][] = [
+        ['eventType=ObjectEvent', [0, 1, 6, 7]],
+        ['eventType=AggregationEvent|TransformationEvent', [2, 4]],
+        ['GE_eventTime=2005-04-04T12:00:00Z&LT_eventTime=2019-11-01T14:00:00.000%2B01:00', [1, 2, 4, 6]],
+        ['GE_recordTime=2026-03-01T00:00:00Z', [0, 3, 1, 2, 4, 6, 5, 7]],
+        ['LT_recordTime=2026-03-01T00:00:00Z', []],
+        ['EQ_bizStep=receiving', [1, 2, 7]],
+        ['EQ_bizStep=urn:epcglobal:cbv:bizstep:shipping', [0, 3]],
+        ['EQ_disposition=in_progress', [1, 2, 4, 7]],
+        ['EQ_action=ADD', [3, 5]],
+        ['MATCH_epc=urn:epc:id:sgtin:0614141.107346.2018', [0, 3, 1, 2]],
+        ['MATCH_epc=urn:epc:idpat:sgtin:0614141.107346.*', [0, 3, 1, 2, 7]],
+        ['MATCH_parentID=urn:epc:id:sscc:0614141.1234567890', [2]],
+        ['MATCH_inputEPC=urn:epc:id:sgtin:4012345.011122.25', [4]],
+        ['MATCH_outputEPC=urn:epc:idpat:sgtin:4012345.077889.*', [4]],
+        ['MATCH_anyEPC=urn:epc:id:giai:4000001.12345', [5]],
+        ['MATCH_anyEPC=urn:epc:id:sscc:0614141.1234567890', [2]],
+        ['MATCH_anyEPCClass=urn:epc:class:lgtin:4012345.011111.4444', [4]],
+        ['EQ_readPoint=urn:epc:id:sgln:0614141.07346.1234', [0, 3, 7]],
+        ['EQ_bizLocation=urn:epc:id:sgln:0614141.00888.0', [3, 2]],
+        ['EQ_bizStep=receiving&MATCH_epc=urn:epc:id:sgtin:0614141.107346.2017', [2, 7]],
+      ]
+      for (const [qs, expected] of cases) {
+        const q = parseEpcisQuery(new URLSearchParams(qs))
+        const want = expected.map((i) => captured[i]!.eventId)
+        const fromSql = (await store.query(tenant, { ...q, perPage: 100 })).events.map((e) => e.eventId)
+        const fromRef = queryEvents(captured, { ...q, perPage: 100 }).events.map((e) => e.eventId)
+        assert.deepEqual(fromSql, want, `${engine.name}: ${qs}`)
+        assert.deepEqual(fromRef, want, `reference: ${qs}`)
+      }
+      assert.throws(() => parseEpcisQuery(new URLSearchParams('LE_eventTime=2026-01-01T00:00:00Z')), {
+        code: 'EPCIS_INVALID_QUERY',
       })
-      seen.push(...page.events.map((e) => e.eventId))
-      token = page.nextPageToken
-      pages++
-    } while (token !== undefined)
-    assert.equal(pages, 3)
-    const ordered = [...captured]
-      .sort((a, b) => a.eventTimeMs - b.eventTimeMs || a.seq - b.seq)
-      .map((e) => e.eventId)
-    assert.deepEqual(seen, ordered)
-    const first = await store.query(tenant, { perPage: 2, eventType: ['ObjectEvent'] })
-    assert.ok(first.nextPageToken)
-    await assert.rejects(store.query(tenant, { perPage: 2, nextPageToken: first.nextPageToken }), {
-      code: 'EPCIS_INVALID_PAGE_TOKEN',
+      assert.throws(() => parseEpcisQuery(new URLSearchParams('eventType=Thing')), {
+        code: 'EPCIS_INVALID_QUERY',
+      })
+      assert.throws(() => parseEpcisQuery(new URLSearchParams('perPage=0')), { code: 'EPCIS_INVALID_QUERY' })
     })
-    assert.throws(() => queryEvents(captured, { nextPageToken: 'garbage' }), {
-      code: 'EPCIS_INVALID_PAGE_TOKEN',
+
+    it('pages with perPage and nextPageToken, and refuses a token from another query', async () => {
+      const { store, captured } = await loaded()
+      const seen: string[] = []
+      let token: string | undefined
+      let pages = 0
+      do {
+        const page = await store.query(tenant, {
+          perPage: 3,
+          ...(token === undefined ? {} : { nextPageToken: token }),
+        })
+        seen.push(...page.events.map((e) => e.eventId))
+        token = page.nextPageToken
+        pages++
+      } while (token !== undefined)
+      assert.equal(pages, 3)
+      const ordered = [...captured]
+        .sort((a, b) => a.eventTimeMs - b.eventTimeMs || a.seq - b.seq)
+        .map((e) => e.eventId)
+      assert.deepEqual(seen, ordered)
+      const first = await store.query(tenant, { perPage: 2, eventType: ['ObjectEvent'] })
+      assert.ok(first.nextPageToken)
+      await assert.rejects(store.query(tenant, { perPage: 2, nextPageToken: first.nextPageToken }), {
+        code: 'EPCIS_INVALID_PAGE_TOKEN',
+      })
+      assert.throws(() => queryEvents(captured, { nextPageToken: 'garbage' }), {
+        code: 'EPCIS_INVALID_PAGE_TOKEN',
+      })
     })
   })
+}
 
+describe('EPCIS patterns and production events', () => {
   it('matches EPC patterns field by field', () => {
     assert.equal(idMatches('urn:epc:idpat:sgtin:0614141.*.*', 'urn:epc:id:sgtin:0614141.107346.2017'), true)
     assert.equal(

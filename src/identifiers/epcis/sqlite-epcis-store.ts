@@ -14,14 +14,39 @@ import type { EpcisStore } from './epcis-store.ts'
 import type { EpcisEvent, EventVisibility, StoredEpcisEvent } from './epcis-types.ts'
 
 /**
- * EpcisStore on SQLite through Kysely (tables from migrateIdentifiers). Indexed columns narrow a
+ * EpcisStore on SQLite (and, through createKyselyEpcisStore, PostgreSQL) through Kysely (tables from migrateIdentifiers). Indexed columns narrow a
  * query in SQL; the reference predicate `matchesQuery` then decides, so both always agree (EPC
  * patterns and vocabulary spellings are only judged there). Identifiers are indexed per role in
  * epcis_event_ids for MATCH_ parameters and the trace walk.
  */
 // biome-ignore lint/suspicious/noExplicitAny: accepts the platform's wider database type
 export function createSqliteEpcisStore(anyDb: Kysely<any>): EpcisStore {
-  const db = anyDb as Kysely<IdentifiersTables>
+  return createKyselyEpcisStore(anyDb as Kysely<IdentifiersTables>, {
+    seqKeyedByTenant: false,
+    begin: async () => undefined,
+    async firstSeq(trx) {
+      // seq is assigned here (INTEGER PRIMARY KEY) so events and their identifier rows go in as
+      // multi-row inserts; safe because the transaction holds SQLite's single writer
+      const max = await trx
+        .selectFrom('epcis_events')
+        .select((eb) => eb.fn.max('seq').as('m'))
+        .executeTakeFirst()
+      return Number(max?.m ?? 0) + 1
+    },
+  })
+}
+
+/** What differs between the engines under the one Kysely EPCIS store. */
+export interface EpcisEngineHooks {
+  /** epcis_events is keyed (tenant_id, seq) rather than by seq alone: cross-tenant reads join on both */
+  readonly seqKeyedByTenant: boolean
+  /** first statement of a capture transaction (serialises captures where writers run concurrently) */
+  begin(trx: Kysely<IdentifiersTables>): Promise<void>
+  /** reserve `count` consecutive sequence numbers for a capture; returns the first */
+  firstSeq(trx: Kysely<IdentifiersTables>, count: number): Promise<number>
+}
+
+export function createKyselyEpcisStore(db: Kysely<IdentifiersTables>, engine: EpcisEngineHooks): EpcisStore {
   type Row = IdentifiersTables['epcis_events']
 
   const toStored = (r: Row): StoredEpcisEvent => ({
@@ -37,6 +62,7 @@ export function createSqliteEpcisStore(anyDb: Kysely<any>): EpcisStore {
   return {
     async capture(tenant, items, recordTimeMs) {
       return db.transaction().execute(async (trx) => {
+        await engine.begin(trx)
         const out: StoredEpcisEvent[] = []
         const ids = items.map((i) => i.event.eventID)
         if (new Set(ids).size !== ids.length) {
@@ -52,13 +78,7 @@ export function createSqliteEpcisStore(anyDb: Kysely<any>): EpcisStore {
             .executeTakeFirst()
           if (existing !== undefined) throw IdentErrors.epcisDuplicateEvent(existing.event_id)
         }
-        // seq is assigned here (INTEGER PRIMARY KEY) so events and their identifier rows go in as
-        // multi-row inserts; safe because the transaction holds SQLite's single writer
-        const max = await trx
-          .selectFrom('epcis_events')
-          .select((eb) => eb.fn.max('seq').as('m'))
-          .executeTakeFirst()
-        let seq = Number(max?.m ?? 0)
+        let seq = items.length === 0 ? 0 : (await engine.firstSeq(trx, items.length)) - 1
         const recordTime = new Date(recordTimeMs).toISOString()
         const rows: Row[] = []
         const idRows: IdentifiersTables['epcis_event_ids'][] = []
@@ -187,16 +207,30 @@ export function createSqliteEpcisStore(anyDb: Kysely<any>): EpcisStore {
       if (ids.length === 0) return []
       const out = new Map<number, StoredEpcisEvent>()
       for (let i = 0; i < ids.length; i += 500) {
-        const rows = await db
-          .selectFrom('epcis_events')
-          .selectAll()
-          .where('seq', 'in', (eb) =>
-            eb
-              .selectFrom('epcis_event_ids')
-              .select('seq')
-              .where('id', 'in', [...ids.slice(i, i + 500)]),
-          )
-          .execute()
+        const chunk = [...ids.slice(i, i + 500)]
+        const rows = engine.seqKeyedByTenant
+          ? await db
+              .selectFrom('epcis_events')
+              .selectAll()
+              .where((eb) =>
+                eb(
+                  eb.refTuple('tenant_id', 'seq'),
+                  'in',
+                  eb
+                    .selectFrom('epcis_event_ids')
+                    .select(['tenant_id', 'seq'])
+                    .where('id', 'in', chunk)
+                    .$asTuple('tenant_id', 'seq'),
+                ),
+              )
+              .execute()
+          : await db
+              .selectFrom('epcis_events')
+              .selectAll()
+              .where('seq', 'in', (eb) =>
+                eb.selectFrom('epcis_event_ids').select('seq').where('id', 'in', chunk),
+              )
+              .execute()
         for (const r of rows) out.set(r.seq ?? 0, toStored(r))
       }
       return [...out.values()].sort((a, b) => a.eventTimeMs - b.eventTimeMs || a.seq - b.seq)

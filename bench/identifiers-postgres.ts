@@ -1,0 +1,115 @@
+import { Kysely, PostgresDialect } from 'kysely'
+import { systemClock, type TenantId } from '../src/core/index.ts'
+import { createStoreDelegations } from '../src/identifiers/delegations.ts'
+import { createEpcisCapture } from '../src/identifiers/epcis/epcis-capture.ts'
+import { createPostgresEpcisStore } from '../src/identifiers/epcis/postgres-epcis-store.ts'
+import { createHandleRegistry, type RegisterInput } from '../src/identifiers/handle-registry.ts'
+import { createHandleResolver } from '../src/identifiers/handle-resolver.ts'
+import { urlValue } from '../src/identifiers/handle-values.ts'
+import { migrateIdentifiers } from '../src/identifiers/identifiers-migrations.ts'
+import { createPostgresHandleStore } from '../src/identifiers/postgres-handle-store.ts'
+import { createPostgresPool, migrateUnderLock } from '../src/store/postgres-pool.ts'
+import { createScratchDatabase } from '../src/store/series/postgres-scratch.ts'
+
+/**
+ * The identifier stores on PostgreSQL (scale-out shape), in process, on a scratch database of
+ * RONGHE_TEST_DATABASE_URL's server: registrations/s (batches of 1000, as bench:identifiers),
+ * resolutions served from the store (auth=true skips the cache) one at a time and 32 in flight, and
+ * EPCIS events captured/s (documents of 1000). Prints one JSON line.
+ */
+const nHandles = Number(process.env.RONGHE_BENCH_HANDLES ?? 10_000)
+const nLookups = Number(process.env.RONGHE_BENCH_LOOKUPS ?? 10_000)
+const nEvents = Number(process.env.RONGHE_BENCH_EVENTS ?? 10_000)
+
+function pct(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+}
+
+const scratch = await createScratchDatabase('identbench')
+try {
+  // biome-ignore lint/suspicious/noExplicitAny: the migrations take the platform's wider type
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: createPostgresPool(scratch.url) }) })
+  await migrateUnderLock(db, 'ronghe_identifiers_migrations', (trx) => migrateIdentifiers(trx, 'postgres'))
+  const tenant = 'ten_bench' as TenantId
+  const store = createPostgresHandleStore(db)
+  const resolver = createHandleResolver({
+    store,
+    delegations: createStoreDelegations(store),
+    clock: systemClock,
+  })
+  const registry = createHandleRegistry({
+    store,
+    clock: systemClock,
+    onChange: (h) => resolver.invalidate(h),
+  })
+  await registry.homePrefix(tenant, '88.118.8')
+
+  let t = performance.now()
+  for (let b = 0; b < nHandles; b += 1000) {
+    const batch: RegisterInput[] = []
+    for (let i = b; i < Math.min(nHandles, b + 1000); i++)
+      batch.push({ handle: `88.118.8/P${i}`, values: [urlValue(1, `https://acme.example/p/${i}`, 600)] })
+    await registry.registerBulk(tenant, batch)
+  }
+  const registrationsPerSec = nHandles / ((performance.now() - t) / 1000)
+
+  const misses = async (inFlight: number): Promise<{ perSec: number; p50: number; p99: number }> => {
+    const lat: number[] = []
+    let next = 0
+    const start = performance.now()
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        for (let i = next++; i < nLookups; i = next++) {
+          const s = performance.now()
+          const r = await resolver.resolve(`88.118.8/P${(i * 7919) % nHandles}`, { auth: true })
+          if (r.responseCode !== 1) throw new Error(`resolution ${i}: ${r.responseCode}`)
+          lat.push(performance.now() - s)
+        }
+      }),
+    )
+    const secs = (performance.now() - start) / 1000
+    lat.sort((a, b) => a - b)
+    return { perSec: nLookups / secs, p50: pct(lat, 50), p99: pct(lat, 99) }
+  }
+  const sequential = await misses(1)
+  const concurrent = await misses(32)
+
+  const epcis = createEpcisCapture({ store: createPostgresEpcisStore(db), clock: systemClock })
+  t = performance.now()
+  for (let b = 0; b < nEvents; b += 1000) {
+    const list = []
+    for (let i = b; i < Math.min(nEvents, b + 1000); i++)
+      list.push({
+        type: 'ObjectEvent',
+        eventTime: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+        eventTimeZoneOffset: '+08:00',
+        epcList: [`urn:epc:id:sgtin:6901234.056789.${i}`],
+        action: 'OBSERVE',
+        bizStep: 'inspecting',
+        readPoint: { id: 'urn:epc:id:sgln:6901234.00001.L2' },
+      })
+    await epcis.capture(tenant, list)
+  }
+  const epcisEventsPerSec = nEvents / ((performance.now() - t) / 1000)
+  await db.destroy()
+  const r = (x: number): number => Math.round(x)
+  const ms = (x: number): number => Math.round(x * 1000) / 1000
+  console.log(
+    JSON.stringify({
+      bench: 'identifiers-postgres',
+      handles: nHandles,
+      lookups: nLookups,
+      events: nEvents,
+      registrationsPerSec: r(registrationsPerSec),
+      storeReadsPerSec: r(sequential.perSec),
+      storeReadP50Ms: ms(sequential.p50),
+      storeReadP99Ms: ms(sequential.p99),
+      storeReads32PerSec: r(concurrent.perSec),
+      storeRead32P50Ms: ms(concurrent.p50),
+      storeRead32P99Ms: ms(concurrent.p99),
+      epcisEventsPerSec: r(epcisEventsPerSec),
+    }),
+  )
+} finally {
+  await scratch.drop()
+}
