@@ -2,6 +2,7 @@ import {
   type Clock,
   CoreErrors,
   type DeviceId,
+  isRongheError,
   newId,
   type Role,
   type TenantId,
@@ -169,12 +170,23 @@ export function createSecurityService(deps: SecurityServiceDeps) {
       const pw = password ?? generatePassword()
       const problem = passwordProblem(pw)
       if (problem) throw SecurityErrors.weakPassword(`RONGHE_ADMIN_PASSWORD: ${problem}`)
-      const u = await meta.createUser(null, {
-        username: 'admin',
-        displayName: '平台管理员',
-        role: 'platform_admin',
-        passwordHash: await hashPassword(pw),
-      })
+      let u: { id: string }
+      try {
+        u = await meta.createUser(null, {
+          username: 'admin',
+          displayName: '平台管理员',
+          role: 'platform_admin',
+          passwordHash: await hashPassword(pw),
+        })
+      } catch (err) {
+        // nodes of a cluster starting together on one database: another node created the admin
+        // between our look and our insert — it is there, which is all this asks
+        if (isRongheError(err) && err.code === 'STORE_CONFLICT') {
+          const now = await meta.listUsers(null, { limit: 1 })
+          if (now.total > 0) return { created: false, password: null }
+        }
+        throw err
+      }
       await meta.appendAudit(
         {
           tenantId: null,

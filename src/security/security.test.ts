@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { systemClock } from '../core/index.ts'
+import { createSqliteMetaStore } from '../store/meta/sqlite-meta-store.ts'
 import { digestToken, generatePassword, hashPassword, passwordProblem, verifyPassword } from './passwords.ts'
 import { can, mayGrant } from './rbac.ts'
+import { createSecurityService } from './security-service.ts'
 
 describe('passwords', () => {
   it('hashes with scrypt and verifies only the right password', async () => {
@@ -36,5 +42,26 @@ describe('roles', () => {
     assert.equal(mayGrant('enterprise_admin', 'engineer'), true)
     assert.equal(mayGrant('engineer', 'enterprise_admin'), false)
     assert.equal(mayGrant('enterprise_admin', 'platform_admin'), false)
+  })
+})
+
+describe('the first platform admin', () => {
+  it('is created once when two nodes on one database start together, and neither fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ronghe-admin-race-'))
+    const meta = await createSqliteMetaStore({ path: join(dir, 'meta.db') })
+    try {
+      const node = () => createSecurityService({ meta, clock: systemClock, sessionTtlMinutes: 60 })
+      // both look before either inserts (the look is async, the hash takes tens of ms)
+      const [a, b] = await Promise.all([
+        node().ensurePlatformAdmin('Admin-Passw0rd-1'),
+        node().ensurePlatformAdmin('Admin-Passw0rd-1'),
+      ])
+      assert.deepEqual([a.created, b.created].sort(), [false, true])
+      const users = await meta.listUsers(null, { limit: 10 })
+      assert.equal(users.total, 1)
+    } finally {
+      await meta.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
