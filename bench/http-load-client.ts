@@ -16,9 +16,11 @@ import { fileURLToPath } from 'node:url'
 export interface LoadJob {
   readonly host: string
   readonly port: number
-  /** path with `{i}` replaced by 0…n-1 in turn */
+  /** path with `{i}` replaced by first…first+n-1 in turn */
   readonly path: string
   readonly n: number
+  /** first value of `{i}` (default 0) */
+  readonly first?: number
   readonly concurrency: number
   readonly durationMs: number
 }
@@ -76,7 +78,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   for (let i = 0; i < job.n; i++)
     requests.push(
       Buffer.from(
-        `GET ${job.path.replace('{i}', String(i))} HTTP/1.1\r\nHost: ${job.host}:${job.port}\r\n\r\n`,
+        `GET ${job.path.replace('{i}', String((job.first ?? 0) + i))} HTTP/1.1\r\nHost: ${job.host}:${job.port}\r\n\r\n`,
       ),
     )
   let lat = new Float64Array(1 << 16)

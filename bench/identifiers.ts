@@ -3,8 +3,9 @@
  * Starts a real Ronghe platform (SQLite identifiers.db, Fastify) on loopback and prints one JSON line:
  * - registrations/s over HTTP, POST /api/identifiers/bulk in batches of 1000;
  * - EPCIS events captured/s over HTTP, POST /api/epcis/capture with documents of 1000 events;
- * - resolutions/s and p50/p99 for cache hits and for misses served from the local store (auth=true
- *   bypasses the cache), GET /api/handles/{handle} from the load client of bench/http-load-client.ts
+ * - resolutions/s and p50/p99 for cache hits, for cold misses (each handle asked for the first time:
+ *   not in the cache, read from the local store, then cached) and for authoritative reads (auth=true
+ *   bypasses the cache every time), GET /api/handles/{handle} from the load client of bench/http-load-client.ts
  *   (raw keep-alive sockets, pre-encoded requests, answers delimited by Content-Length) in a SEPARATE
  *   process, with its own CPU per request reported so that its share of the cores is visible;
  * - the server's CPU time per resolution (µs, user + system of the server process), which other load on a
@@ -94,7 +95,8 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
 
 async function main(): Promise<void> {
   const quick = process.env['RONGHE_BENCH_QUICK'] === '1'
-  const nHandles = quick ? 5_000 : 20_000
+  // enough handles that the cold-miss phase never asks for one twice (its share of true misses is printed)
+  const nHandles = quick ? 20_000 : 80_000
   const nEvents = quick ? 5_000 : 20_000
   const durationMs = quick ? 2_000 : 6_000
   const concurrency = 32
@@ -218,10 +220,6 @@ async function main(): Promise<void> {
     }
     const epcisEventsPerSec = Math.round(nEvents / ((performance.now() - t0) / 1000))
 
-    // resolution: hits over a warm set of 1000 handles; misses over all handles with auth=true
-    const hot = 1000
-    for (let i = 0; i < hot; i++) await fetch(`${base}/api/handles/${prefix}/P${i}`).then((r) => r.text())
-    const sample = await fetch(`${base}/api/handles/${prefix}/P0`).then((r) => r.text())
     // the server's own CPU per request (this process: the client runs in another): far less sensitive to
     // other load on the machine than requests per second
     const cpuPerRequest = async (job: LoadJob): Promise<{ r: LoadResult; cpuUs: number }> => {
@@ -231,6 +229,10 @@ async function main(): Promise<void> {
       // the warm-up requests of the client count too
       return { r, cpuUs: Math.round((used.user + used.system) / (r.requests + job.concurrency)) }
     }
+    // resolution: hits over a warm set of 1000 handles (P0…P999)
+    const hot = 1000
+    for (let i = 0; i < hot; i++) await fetch(`${base}/api/handles/${prefix}/P${i}`).then((r) => r.text())
+    const sample = await fetch(`${base}/api/handles/${prefix}/P0`).then((r) => r.text())
     const hitsRun = await cpuPerRequest({
       host: '127.0.0.1',
       port: app.httpPort,
@@ -240,6 +242,22 @@ async function main(): Promise<void> {
       durationMs,
     })
     const hits = hitsRun.r
+    // cold misses: handles above the hot set, never asked for, each read from the store and cached
+    const before = app.identifiers.resolver.stats()
+    const coldRun = await cpuPerRequest({
+      host: '127.0.0.1',
+      port: app.httpPort,
+      path: `/api/handles/${prefix}/P{i}`,
+      first: hot,
+      n: nHandles - hot,
+      concurrency,
+      durationMs,
+    })
+    const cold = coldRun.r
+    const afterCold = app.identifiers.resolver.stats()
+    const coldMisses = afterCold.misses - before.misses
+    const coldAnswers = coldMisses + (afterCold.hits - before.hits)
+    // authoritative reads: every handle with auth=true, the cache bypassed every time
     const missesRun = await cpuPerRequest({
       host: '127.0.0.1',
       port: app.httpPort,
@@ -274,6 +292,14 @@ async function main(): Promise<void> {
         hitsPerSec: hits.perSec,
         hitP50Ms: hits.p50Ms,
         hitP99Ms: hits.p99Ms,
+        coldMissesPerSec: cold.perSec,
+        coldMissP50Ms: cold.p50Ms,
+        coldMissP99Ms: cold.p99Ms,
+        coldMissServerCpuUs: coldRun.cpuUs,
+        // answers of the cold phase that were true cache misses (1 = no handle was asked for twice)
+        coldMissShare: Math.round((coldMisses / Math.max(1, coldAnswers)) * 1000) / 1000,
+        coldMissesToNginx: Math.round((cold.perSec / Math.max(1, ng.perSec)) * 1000) / 1000,
+        // authoritative reads: ?auth=true, the cache bypassed every time
         missesPerSec: misses.perSec,
         missP50Ms: misses.p50Ms,
         missP99Ms: misses.p99Ms,
@@ -284,8 +310,13 @@ async function main(): Promise<void> {
         nginxP99Ms: ng.p99Ms,
         hitsToNginx: Math.round((hits.perSec / Math.max(1, ng.perSec)) * 1000) / 1000,
         missesToNginx: Math.round((misses.perSec / Math.max(1, ng.perSec)) * 1000) / 1000,
-        clientCpuUs: { hits: hits.clientCpuUs, misses: misses.clientCpuUs, nginx: ng.clientCpuUs },
-        errors: hits.errors + misses.errors + ng.errors,
+        clientCpuUs: {
+          hits: hits.clientCpuUs,
+          coldMisses: cold.clientCpuUs,
+          misses: misses.clientCpuUs,
+          nginx: ng.clientCpuUs,
+        },
+        errors: hits.errors + cold.errors + misses.errors + ng.errors,
         resolver: { hits: stats.hits, misses: stats.misses, localReads: stats.localReads },
         bodyBytes: Buffer.byteLength(sample),
         note: 'client (separate process), server and nginx (1 worker, run after the server stopped) share the machine',
