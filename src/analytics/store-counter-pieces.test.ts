@@ -121,7 +121,12 @@ for (const layout of ['hot', 'sliced, late data, last slice hot', 'compacted'] a
             })
             await store.append(t, now.reverse()) // out of order inside the batch, too
           }
-          if (k === 1 || k === 2) for (const [t, x] of late.splice(0)) await store.append(t, [x])
+          if (k === 1 || k === 2) {
+            // late samples alone in a compaction: the hours they fall into are derived again, and
+            // the pieces after them keep their samples and get a new entry pair
+            await store.sizeOnDiskForPlatform()
+            for (const [t, x] of late.splice(0)) await store.append(t, [x])
+          }
           if (slices > 1 && k < slices - 1) await store.sizeOnDiskForPlatform() // compacts: derives
         }
         // the rest of the late samples stay hot, inside hours already derived
