@@ -28,7 +28,7 @@ after(() => rmSync(root, { recursive: true, force: true }))
 const MIN = 60_000
 const HOUR = 3_600_000
 const DAY = 86_400_000
-const T0 = Date.UTC(2026, 10, 23, 20) // 04:00 in Shanghai
+const T0 = Date.UTC(2026, 10, 23, 20) // a whole UTC hour, 04:00 in Shanghai
 const TENANTS = ['t-1', 't-2'] as TenantId[]
 const POINTS = ['c1', 'c2', 'c3'] as PointId[]
 
@@ -138,15 +138,9 @@ for (const layout of ['hot', 'sliced, late data, last slice hot', 'compacted'] a
           assert.ok(store.rollups)
           const ref = referenceRollups(store)
           for (const [f, t, L, B, O] of QUERIES) {
-            const q: CounterIncreaseQuery = {
-              points: POINTS,
-              from: T0 - (T0 % HOUR) + f * HOUR,
-              to: T0 - (T0 % HOUR) + t * HOUR,
-              lookbackMs: L,
-              bucketMs: B,
-              originMs: O,
-            }
-            queries.push({ sids: [1, 2, 3, 4, 5, 6], ...q })
+            const w = { from: T0 + f * HOUR, to: T0 + t * HOUR, lookbackMs: L, bucketMs: B, originMs: O }
+            const q: CounterIncreaseQuery = { points: POINTS, ...w }
+            queries.push({ sids: [1, 2, 3, 4, 5, 6], ...w })
             for (const tenant of TENANTS) {
               const a = await store.rollups.counterIncreases(tenant, q)
               const b = await ref.counterIncreases(tenant, q)

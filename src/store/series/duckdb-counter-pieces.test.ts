@@ -150,7 +150,10 @@ describe('duckdb counter pieces', () => {
     assert.deepEqual(await s2.deriveCounterPiecesForPlatform(), { series: 1, pieces: 4 })
     assert.deepEqual(await s2.deriveCounterPiecesForPlatform(), { series: 0, pieces: 0 })
     await s2.close()
-    assert.deepEqual(await piecesOf(path), [...expected, ['c', h(4), at(250), at(250), 13, 13, 1, 0, at(190), 1]])
+    assert.deepEqual(await piecesOf(path), [
+      ...expected,
+      ['c', h(4), at(250), at(250), 13, 13, 1, 0, at(190), 1],
+    ])
     const db = await DuckDBInstance.create(path)
     const c = await db.connect()
     const v = (await c.runAndReadAll('SELECT max(version) FROM series_schema')).getRows()[0]?.[0]

@@ -142,7 +142,11 @@ export async function derivePiecesAfterCompaction(c: DuckDBConnection, bounds: n
  * Deletes the pieces wholly before it, derives a piece straddling it again, and clears the entry pair
  * of each series' first remaining piece.
  */
-export async function trimCounterPieces(c: DuckDBConnection, sidFilter: string, before: number): Promise<void> {
+export async function trimCounterPieces(
+  c: DuckDBConnection,
+  sidFilter: string,
+  before: number,
+): Promise<void> {
   await c.run(`DELETE FROM counter_pieces WHERE ${sidFilter} AND last_ts < ${before}`)
   const n = await createBounds(
     c,

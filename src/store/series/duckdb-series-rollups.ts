@@ -180,7 +180,10 @@ export async function stateDurationColumns(
  * are whole hours (where each series' pieces end, then pieces before it and samples after it), else
  * from samples (counterIncreaseSql). Columns as counterIncreaseSql.
  */
-export async function counterIncreaseColumns(c: DuckDBConnection, q: CounterIncreaseSql): Promise<unknown[][]> {
+export async function counterIncreaseColumns(
+  c: DuckDBConnection,
+  q: CounterIncreaseSql,
+): Promise<unknown[][]> {
   if (!piecesFit(q)) return (await c.runAndReadAll(counterIncreaseSql(q))).getColumns()
   await c.run('BEGIN TRANSACTION')
   try {
