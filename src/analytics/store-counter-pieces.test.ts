@@ -43,8 +43,13 @@ function prng(seed: number): () => number {
   }
 }
 
-/** values in quarters, so that every sum is exact in doubles and both sides can be compared equal */
+/**
+ * c1, c2: integers (they get pieces); c3: quarters (read from samples, unless a compaction of only
+ * integer values gives it pieces: then from its first sample). Every sum is exact in doubles, so both
+ * sides can be compared equal.
+ */
 function randomCounter(rnd: () => number, point: PointId, count: number): Sample[] {
+  const step = point === 'c3' ? 4 : 1
   const out: Sample[] = []
   let ts = T0 + Math.floor(rnd() * 10) * 1000
   let v = Math.floor(rnd() * 100)
@@ -57,8 +62,8 @@ function randomCounter(rnd: () => number, point: PointId, count: number): Sample
     else if (s < 0.2) {
       // repeat
     } else if (s < 0.22)
-      v -= 0.25 // a small drop (taken as a reset by the rule)
-    else v += Math.floor(rnd() * 12) / 4
+      v -= 1 / step // a small drop (taken as a reset by the rule)
+    else v += Math.floor(rnd() * 12) / step
     const q: Quality = rnd() < 0.04 ? 'bad' : rnd() < 0.05 ? 'uncertain' : 'good'
     out.push({ point, ts, value: rnd() < 0.03 ? null : v, quality: q })
     if (rnd() < 0.02) out.push({ point, ts, value: v + 50, quality: 'good' }) // duplicate: dropped
@@ -162,13 +167,15 @@ for (const layout of ['hot', 'sliced, late data, last slice hot', 'compacted'] a
               colsKey((await c.runAndReadAll(counterIncreaseSql(q))).getColumns()),
             )
           }
-          // pieces were used where the data is cold: every series has a cut then, none when all is hot
+          // pieces were used where the data is cold: the integer series (and maybe c3) have a cut then,
+          // none when all is hot; c3 has none when compacted in one go
           const cuts = (await c.runAndReadAll(counterPieceCutSql([1, 2, 3, 4, 5, 6]))).getRows()
           if (layout === 'hot') assert.equal(cuts.length, 0)
           else {
-            assert.equal(cuts.length, 6)
+            assert.ok(cuts.length >= 4)
+            if (layout === 'compacted') assert.equal(cuts.length, 4)
             const early = cuts.filter(([, cut]) => (cut as number) > T0 + span / 2)
-            assert.ok(early.length >= (layout === 'compacted' ? 6 : 1), `cuts ${JSON.stringify(cuts)}`)
+            assert.ok(early.length >= (layout === 'compacted' ? 4 : 1), `cuts ${JSON.stringify(cuts)}`)
           }
         } finally {
           c.closeSync()

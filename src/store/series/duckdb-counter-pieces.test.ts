@@ -104,6 +104,36 @@ describe('duckdb counter pieces', () => {
     ])
   })
 
+  it('gives pieces to integer series only, then from their first sample, and keeps them', async () => {
+    const path = freshPath()
+    const s = await open(path)
+    // 'a' sends decimals (an analog): no pieces; 'c' sends integers (a counter)
+    await s.append(A, [
+      cv(at(0), 1.5, 'good', 'a'),
+      cv(at(10), 2.25, 'good', 'a'),
+      cv(at(0), 4),
+      cv(at(10), 6),
+    ])
+    await s.sizeOnDiskForPlatform()
+    await s.close()
+    assert.deepEqual(
+      (await piecesOf(path)).map((x) => x[0]),
+      ['c'],
+    )
+    // a compaction with integers only: 'a' now gets pieces over all its samples; 'c' keeps its
+    // pieces with a decimal value
+    const s2 = await open(path)
+    await s2.append(A, [cv(at(70), 3, 'good', 'a'), cv(at(70), 6.5)])
+    await s2.sizeOnDiskForPlatform()
+    await s2.close()
+    assert.deepEqual(await piecesOf(path), [
+      ['a', h(0), at(0), at(10), 1.5, 2.25, 2, 0.75, null, null],
+      ['a', h(1), at(70), at(70), 3, 3, 1, 0, at(10), 0.75],
+      ['c', h(0), at(0), at(10), 4, 6, 2, 2, null, null],
+      ['c', h(1), at(70), at(70), 6.5, 6.5, 1, 0, at(10), 0.5],
+    ])
+  })
+
   it('retention deletes pieces before the cut, derives a straddling one again and clears the entry', async () => {
     const path = freshPath()
     const s = await open(path)

@@ -6,9 +6,13 @@ import type { DuckDBConnection } from '@duckdb/node-api'
  * query (the counter analogue of state runs, duckdb-state-runs.ts).
  *
  * The store does not know which points are counters (a point's kind lives in the model, not in the
- * series store), so pieces are derived for every series with good numeric samples. That is cheap:
- * at compaction it is one window pass over the rows being compacted (already sorted there), and a
- * piece stands for all samples of an hour (60 for a 1-minute counter, 3,600 for a 1 Hz analog).
+ * series store). Deriving pieces for every numeric series is not cheap: it is a window sort of the
+ * rows being compacted, and it made the compaction of 8.64 M analog 1 Hz rows take 9.3 s instead of
+ * 3.2 s (docs/benchmarks.md). So a series gets pieces when the usable values of a compaction (or of
+ * the catch-up) are all integers — what part counters send — and keeps them from then on, whatever
+ * it sends later. Pieces always cover a series from its first sample: the first derivation of a
+ * series reads all its samples. Which series have pieces does not change any answer, only its
+ * cost: a series without pieces is read from samples.
  *
  * Usable samples are those counterIncreaseSql reads: quality not bad, value not NULL. The increase
  * at a usable sample is value − prev if value ≥ prev, else value (a reset), where prev is the value
@@ -29,7 +33,8 @@ import type { DuckDBConnection } from '@duckdb/node-api'
  * piece in the window, inc + (entry_inc if prev_ts ≥ from − L and entry_inc > 0).
  *
  * Maintenance, by the store's writer in the transaction of the samples concerned:
- * - compaction: per series with hot rows, from the hour of its oldest hot row up to the first piece
+ * - compaction: per series with hot rows (and pieces, or integers only: see above), from the hour of
+ *   its oldest hot row (its first sample when it has no pieces yet) up to the first piece
  *   after its newest hot row, which keeps its samples and only gets its entry pair refreshed;
  * - retention (deleteBefore): pieces wholly before the cut are deleted, a piece straddling it is
  *   derived again, and the first remaining piece loses its entry pair;
@@ -110,24 +115,27 @@ async function deriveBounded(c: DuckDBConnection): Promise<number> {
 }
 
 /**
- * Before hot rows move to the cold table: the bounds for every series with numeric hot rows or
- * pieces already. Call derivePiecesAfterCompaction once the rows are cold.
+ * Before hot rows move to the cold table: the bounds for every series with pieces already, or whose
+ * usable hot values are all integers. Call derivePiecesAfterCompaction once the rows are cold.
  */
 export async function counterPieceBoundsFromHot(c: DuckDBConnection): Promise<number> {
   return createBounds(
     c,
     `WITH h AS (
-      SELECT sid, ${hourOf('min(ts)')} AS lo, max(ts) AS q, bool_or(value IS NOT NULL) AS numeric
+      SELECT sid, ${hourOf('min(ts)')} AS lo, max(ts) AS q,
+        bool_and(value = round(value)) FILTER (WHERE value IS NOT NULL AND quality <> ${BAD}) AS integral
       FROM samples_hot GROUP BY sid
     ), h2 AS (
-      SELECT * FROM h WHERE numeric OR sid IN (SELECT DISTINCT sid FROM counter_pieces)
+      SELECT h.*, h.sid IN (SELECT DISTINCT sid FROM counter_pieces) AS has FROM h
     )
-    SELECT h2.sid, h2.lo,
+    -- a series without pieces yet is derived from its first sample (lo NULL)
+    SELECT h2.sid, CASE WHEN h2.has THEN h2.lo END AS lo,
       min(p.hour) FILTER (WHERE p.hour > h2.q) AS hi,
       arg_max(p.last_ts, p.hour) FILTER (WHERE p.hour < h2.lo) AS pl,
       arg_max(p.last_value, p.hour) FILTER (WHERE p.hour < h2.lo) AS plv
     FROM h2 LEFT JOIN counter_pieces p ON p.sid = h2.sid
-    GROUP BY h2.sid, h2.lo`,
+    WHERE h2.has OR h2.integral
+    GROUP BY h2.sid, h2.lo, h2.has`,
   )
 }
 
@@ -158,8 +166,8 @@ export async function trimCounterPieces(
 }
 
 /**
- * Catch-up: derives every series whose usable samples go past its pieces, from its newest piece on
- * (from its first sample when it has none). `sids` limits it to these series (all when absent).
+ * Catch-up: derives every series whose usable samples go past its pieces, from its newest piece on,
+ * and every series without pieces whose usable values are all integers, from its first sample. `sids` limits it to these series (all when absent).
  */
 export async function catchUpCounterPieces(
   c: DuckDBConnection,
@@ -169,7 +177,7 @@ export async function catchUpCounterPieces(
   const n = await createBounds(
     c,
     `WITH t AS (
-      SELECT sid, max(ts) AS m FROM samples_all
+      SELECT sid, max(ts) AS m, bool_and(value = round(value)) AS integral FROM samples_all
       WHERE quality <> ${BAD} AND value IS NOT NULL ${only} GROUP BY sid
     ), r AS (
       SELECT sid, max(last_ts) AS covered, max(hour) AS lo
@@ -181,7 +189,7 @@ export async function catchUpCounterPieces(
     )
     SELECT t.sid, r.lo, NULL::BIGINT AS hi, p.pl, p.plv
     FROM t LEFT JOIN r ON t.sid = r.sid LEFT JOIN p ON t.sid = p.sid
-    WHERE r.covered IS NULL OR t.m > r.covered`,
+    WHERE (r.covered IS NULL AND t.integral) OR t.m > r.covered`,
   )
   if (n === 0) return { series: 0, pieces: 0 }
   return { series: n, pieces: await deriveBounded(c) }

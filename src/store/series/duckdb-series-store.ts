@@ -140,8 +140,9 @@ export interface DuckdbSeriesStore extends SeriesStore {
    */
   deriveStateRunsForPlatform(): Promise<{ readonly series: number; readonly runs: number }>
   /**
-   * Derives the counter pieces (duckdb-counter-pieces.ts) of every numeric series whose samples go
-   * past its pieces; the one-off catch-up, like deriveStateRunsForPlatform.
+   * Derives the counter pieces (duckdb-counter-pieces.ts) of every series whose samples go past its
+   * pieces, and of every integer-valued series without pieces; the one-off catch-up, like
+   * deriveStateRunsForPlatform.
    */
   deriveCounterPiecesForPlatform(): Promise<{ readonly series: number; readonly pieces: number }>
 }
