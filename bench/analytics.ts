@@ -17,7 +17,8 @@
  * (deriveStateRunsForPlatform) derives them once; its time is stateRunsDeriveSeconds. Counter
  * increases read the store's counter pieces (src/store/series/duckdb-counter-pieces.ts), derived the
  * same way once by deriveCounterPiecesForPlatform (counterPiecesDeriveSeconds; the good / scrap
- * counters are integers and get pieces, the kWh registers have decimals and do not).
+ * counters are integers and get pieces; so do the quarter of the kWh registers that step by whole
+ * kWh, the others have decimals and do not).
  *
  * The data set is written straight into the series store's tables with SQL (an append of 160 M rows
  * through the store's API would take far longer than the queries under test) and kept in --dir for
