@@ -134,6 +134,28 @@ describe('duckdb counter pieces', () => {
     ])
   })
 
+  it('counts an entry increase exactly when its previous sample is at or after from − lookback', async () => {
+    const s = await open(freshPath())
+    try {
+      // hour 1's only sample follows one 5 minutes before the hour; hour 2 keeps hour 1 from being the newest piece
+      await s.append(A, [cv(at(40), 1), cv(at(55), 5), cv(at(65), 8), cv(at(130), 9)])
+      await s.sizeOnDiskForPlatform()
+      assert.ok(s.rollups)
+      const q = { points: ['c' as PointId], from: h(1), to: h(2), bucketMs: PIECE_MS }
+      assert.deepEqual(await s.rollups.counterIncreases(A, { ...q, lookbackMs: 5 * MIN }), [
+        { point: 'c', bucket: h(1), increase: 3 },
+      ])
+      assert.deepEqual(await s.rollups.counterIncreases(A, { ...q, lookbackMs: 5 * MIN - 1 }), [])
+      // the first hour: 1 → 5 inside it (+4); its first sample has no predecessor
+      assert.deepEqual(
+        await s.rollups.counterIncreases(A, { ...q, from: h(0), to: h(1), lookbackMs: 99 * MIN }),
+        [{ point: 'c', bucket: h(0), increase: 4 }],
+      )
+    } finally {
+      await s.close()
+    }
+  })
+
   it('retention deletes pieces before the cut, derives a straddling one again and clears the entry', async () => {
     const path = freshPath()
     const s = await open(path)
