@@ -14,7 +14,11 @@
  *
  * State durations read the store's state runs (src/store/series/duckdb-state-runs.ts). The samples
  * written here with SQL bypass compaction, which derives runs on ingest, so the store's catch-up
- * (deriveStateRunsForPlatform) derives them once; its time is stateRunsDeriveSeconds.
+ * (deriveStateRunsForPlatform) derives them once; its time is stateRunsDeriveSeconds. Counter
+ * increases read the store's counter pieces (src/store/series/duckdb-counter-pieces.ts), derived the
+ * same way once by deriveCounterPiecesForPlatform (counterPiecesDeriveSeconds; the good / scrap
+ * counters are integers and get pieces; so do the quarter of the kWh registers that step by whole
+ * kWh, the others have decimals and do not).
  *
  * The data set is written straight into the series store's tables with SQL (an append of 160 M rows
  * through the store's API would take far longer than the queries under test) and kept in --dir for
@@ -31,7 +35,7 @@ import { oeeKpis, sumElements } from '../src/analytics/oee/oee-elements.ts'
 import { fleetOee, meterDays } from '../src/analytics/store-analytics.ts'
 import type { PointId, TenantId } from '../src/core/index.ts'
 import {
-  counterIncreaseSql,
+  counterIncreaseColumns,
   meterBucketSql,
   meterRegisterSql,
   stateDurationColumns,
@@ -145,8 +149,21 @@ async function main(): Promise<void> {
   let t0 = performance.now()
   const derived = await store.deriveStateRunsForPlatform()
   const stateRunsDeriveSeconds = derived.series > 0 ? seconds(t0) : null
+  t0 = performance.now()
+  const derivedPieces = await store.deriveCounterPiecesForPlatform()
+  const counterPiecesDeriveSeconds = derivedPieces.series > 0 ? seconds(t0) : null
   if (process.argv.includes('--derive-only')) {
-    console.log(JSON.stringify({ ...derived, stateRunsDeriveSeconds, loadavgEnd: loadavg() }))
+    console.log(
+      JSON.stringify({
+        ...derived,
+        stateRunsDeriveSeconds,
+        counterPieceSeries: derivedPieces.series,
+        counterPieces: derivedPieces.pieces,
+        counterPiecesDeriveSeconds,
+        loadavgStart: loadStart,
+        loadavgEnd: loadavg(),
+      }),
+    )
     await store.close()
     return
   }
@@ -217,16 +234,18 @@ async function main(): Promise<void> {
     c.closeSync()
     return cols[0]?.length ?? 0
   }
-  const counterFloor = (): Promise<number> =>
-    run(
-      counterIncreaseSql({
-        sids: sids(1 + MACHINES, 2 * MACHINES),
-        from: OEE_FROM,
-        to: OEE_TO,
-        lookbackMs: HOLD,
-        ...days,
-      }),
-    )
+  const counterFloor = async (): Promise<number> => {
+    const c = await db.connect()
+    const cols = await counterIncreaseColumns(c, {
+      sids: sids(1 + MACHINES, 2 * MACHINES),
+      from: OEE_FROM,
+      to: OEE_TO,
+      lookbackMs: HOLD,
+      ...days,
+    })
+    c.closeSync()
+    return cols[0]?.length ?? 0
+  }
   t0 = performance.now()
   await Promise.all([stateFloor(), counterFloor()])
   const oeeFloorSeconds = seconds(t0)
@@ -258,6 +277,8 @@ async function main(): Promise<void> {
       stateSamples: MACHINES * DAYS * 1440,
       stateRuns: derived.runs > 0 ? derived.runs : null,
       stateRunsDeriveSeconds,
+      counterPieces: derivedPieces.pieces > 0 ? derivedPieces.pieces : null,
+      counterPiecesDeriveSeconds,
       counterSamples: 2 * MACHINES * DAYS * 144,
       oeeSeconds,
       oeeFloorSeconds,

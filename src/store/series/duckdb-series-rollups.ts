@@ -1,6 +1,12 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { PointId, TenantId } from '../../core/index.ts'
 import {
+  type CounterPieceCut,
+  counterIncreasePieceSql,
+  counterPieceCutSql,
+  piecesFit,
+} from './duckdb-counter-pieces.ts'
+import {
   type StateRunCut,
   type StateRunCutSql,
   stateDurationRunSql,
@@ -169,6 +175,34 @@ export async function stateDurationColumns(
   }
 }
 
+/**
+ * Counter increases in one snapshot: from the store's counter pieces where the window and buckets
+ * are whole hours (where each series' pieces end, then pieces before it and samples after it), else
+ * from samples (counterIncreaseSql). Columns as counterIncreaseSql.
+ */
+export async function counterIncreaseColumns(
+  c: DuckDBConnection,
+  q: CounterIncreaseSql,
+): Promise<unknown[][]> {
+  if (!piecesFit(q)) return (await c.runAndReadAll(counterIncreaseSql(q))).getColumns()
+  await c.run('BEGIN TRANSACTION')
+  try {
+    const cutRows = (await c.runAndReadAll(counterPieceCutSql(q.sids))).getRows()
+    const cuts: CounterPieceCut[] = cutRows.map(([sid, cut, prevTs, prevValue]) => ({
+      sid: sid as number,
+      cut: cut as number,
+      prevTs: prevTs as number | null,
+      prevValue: prevValue as number | null,
+    }))
+    const cols = (await c.runAndReadAll(counterIncreasePieceSql({ ...q, cuts }))).getColumns()
+    await c.run('COMMIT')
+    return cols
+  } catch (err) {
+    await c.run('ROLLBACK').catch(() => undefined)
+    throw err
+  }
+}
+
 export function createDuckdbRollups(deps: {
   readonly lookup: SidLookup
   readonly read: ReadFn
@@ -280,15 +314,15 @@ export function createDuckdbRollups(deps: {
       const L = int('lookbackMs', q.lookbackMs, 0)
       const bySid = sidsOf(q.points.map((point) => ({ tenant, point })))
       if (bySid.size === 0) return []
-      const sql = counterIncreaseSql({
+      const sql: CounterIncreaseSql = {
         sids: [...bySid.keys()],
         from: q.from,
         to: q.to,
         lookbackMs: L,
         bucketMs: B,
         originMs: O,
-      })
-      const cols = await read('counterIncreases', async (c) => (await c.runAndReadAll(sql)).getColumns())
+      }
+      const cols = await read('counterIncreases', (c) => counterIncreaseColumns(c, sql))
       const [sidC = [], bC = [], vC = []] = cols as number[][]
       return sidC.map(
         (sid, i): CounterIncreaseRow => ({

@@ -23,6 +23,13 @@ import {
   type TenantId,
   type TenantSample,
 } from '../../core/index.ts'
+import {
+  catchUpCounterPieces,
+  counterPieceBoundsFromHot,
+  createCounterPieceSchema,
+  derivePiecesAfterCompaction,
+  trimCounterPieces,
+} from './duckdb-counter-pieces.ts'
 import { createDuckdbRollups } from './duckdb-series-rollups.ts'
 import {
   catchUpStateRuns,
@@ -100,7 +107,7 @@ export interface DuckdbSeriesStoreConfig {
 const MAX_BATCH = 100_000
 const MAX_RANGE = 100_000
 const READER_POOL = 4
-const SCHEMA_VERSION = 3
+const SCHEMA_VERSION = 4
 
 /**
  * Files open in this process. DuckDB's file lock is a POSIX lock, which stops other processes but
@@ -132,6 +139,12 @@ export interface DuckdbSeriesStore extends SeriesStore {
    * its own; this is the one-off catch-up. Runs in the writer queue (writes wait for it).
    */
   deriveStateRunsForPlatform(): Promise<{ readonly series: number; readonly runs: number }>
+  /**
+   * Derives the counter pieces (duckdb-counter-pieces.ts) of every series whose samples go past its
+   * pieces, and of every integer-valued series without pieces; the one-off catch-up, like
+   * deriveStateRunsForPlatform.
+   */
+  deriveCounterPiecesForPlatform(): Promise<{ readonly series: number; readonly pieces: number }>
 }
 
 export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): Promise<DuckdbSeriesStore> {
@@ -442,6 +455,7 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
       await writer.run('BEGIN TRANSACTION')
       // the state runs to derive again, taken while the rows are still hot
       const runBounds = await stateRunBoundsFromHot(writer)
+      const pieceBounds = await counterPieceBoundsFromHot(writer)
       // One scale per series in this run (the largest any of its values needs), so that its integers
       // stay comparable from row to row; a value that is not exact at that scale stays a double.
       await writer.run(
@@ -462,6 +476,7 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
       )
       await writer.run('DELETE FROM samples_hot')
       await deriveAfterCompaction(writer, runBounds)
+      await derivePiecesAfterCompaction(writer, pieceBounds)
       await writer.run('COMMIT')
       hotRows = 0
     } catch (err) {
@@ -682,6 +697,7 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
             }
             const sids = [...series.values()].map((e) => e.sid)
             await trimStateRuns(writer, `sid IN (${sids.join(',')})`, before)
+            await trimCounterPieces(writer, `sid IN (${sids.join(',')})`, before)
             // A series left without cold rows must not keep an old cold_max_ts, or a restart would
             // restore an hwm above every row it still has.
             await writer.run(
@@ -716,6 +732,7 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
               if (table === 'samples_hot') hotRows -= r.rowsChanged
             }
             await writer.run(`DELETE FROM state_runs WHERE sid = ${entry.sid}`)
+            await writer.run(`DELETE FROM counter_pieces WHERE sid = ${entry.sid}`)
             await writer.run(`UPDATE series SET cold_max_ts = NULL WHERE sid = ${entry.sid}`)
             await writer.run('COMMIT')
           } catch (err) {
@@ -740,6 +757,22 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
           } catch (err) {
             await rollback()
             throw translateEngineError(err, 'deriveStateRuns')
+          }
+        }),
+      )
+    },
+
+    deriveCounterPiecesForPlatform(): Promise<{ readonly series: number; readonly pieces: number }> {
+      return guarded(() =>
+        enqueue(async () => {
+          try {
+            await writer.run('BEGIN TRANSACTION')
+            const r = await catchUpCounterPieces(writer)
+            await writer.run('COMMIT')
+            return r
+          } catch (err) {
+            await rollback()
+            throw translateEngineError(err, 'deriveCounterPieces')
           }
         }),
       )
@@ -834,9 +867,10 @@ async function createSchema(c: DuckDBConnection): Promise<void> {
     await c.run('COMMIT')
   }
   await createStateRunSchema(c)
-  if (version === 2) {
-    // version 2 had no state runs: queries read samples until compaction or
-    // deriveStateRunsForPlatform derives them
+  await createCounterPieceSchema(c)
+  if (version === 2 || version === 3) {
+    // version 2 had no state runs, version 3 no counter pieces: queries read samples until
+    // compaction or deriveStateRunsForPlatform / deriveCounterPiecesForPlatform derive them
     await c.run(`UPDATE series_schema SET version = ${SCHEMA_VERSION}`)
   }
   await c.run(`CREATE VIEW IF NOT EXISTS samples_all AS
