@@ -317,7 +317,12 @@ async function main(): Promise<void> {
           nginx: ng.clientCpuUs,
         },
         errors: hits.errors + cold.errors + misses.errors + ng.errors,
-        resolver: { hits: stats.hits, misses: stats.misses, localReads: stats.localReads },
+        resolver: {
+          hits: stats.hits,
+          fastHits: stats.fastHits,
+          misses: stats.misses,
+          localReads: stats.localReads,
+        },
         bodyBytes: Buffer.byteLength(sample),
         note: 'client (separate process), server and nginx (1 worker, run after the server stopped) share the machine',
       }),

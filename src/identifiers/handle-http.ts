@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { HandleValue, ValueFilter } from './handle-values.ts'
 import { DEFAULT_PERMISSIONS } from './handle-values.ts'
 
@@ -191,5 +192,42 @@ export function handleFromPath(pathname: string, base = '/api/handles/'): string
     return rest.split('/').map(decodeURIComponent).join('/')
   } catch {
     return null
+  }
+}
+
+/**
+ * The public resolution's fast path, ahead of the web framework: an anonymous `GET
+ * /api/handles/{handle}` with no query, answered from a fresh cache entry whose public body the
+ * route has already serialised. It writes exactly what the route would (status, body, content type,
+ * resolution source) and returns true; anything else — a query, a token, a tenant, a hop count, a
+ * handle not cached or not yet serialised — returns false and goes the full way.
+ */
+export function createResolutionFastPath(resolver: {
+  cachedPublicJson(handle: string): { readonly json: string; readonly upstream?: string } | null
+}): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const base = '/api/handles/'
+  return (req, res) => {
+    const url = req.url
+    if (req.method !== 'GET' || url === undefined || !url.startsWith(base) || url.includes('?')) return false
+    const h = req.headers
+    if (
+      h.authorization !== undefined ||
+      h['x-ronghe-tenant'] !== undefined ||
+      h['x-ronghe-resolution-hops'] !== undefined
+    )
+      return false
+    const handle = handleFromPath(url, base)
+    if (handle === null) return false
+    const hit = resolver.cachedPublicJson(handle)
+    if (hit === null) return false
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(hit.json),
+      'x-ronghe-resolution-source': 'cache',
+    }
+    if (hit.upstream !== undefined) headers['x-ronghe-resolved-by'] = hit.upstream
+    res.writeHead(200, headers)
+    res.end(hit.json)
+    return true
   }
 }

@@ -86,6 +86,8 @@ export interface HandleResolverDeps {
 
 export interface ResolverStats {
   hits: number
+  /** of the hits, those answered by the server's fast path (cachedPublicJson) */
+  fastHits: number
   misses: number
   localReads: number
   remoteCalls: number
@@ -97,6 +99,12 @@ export interface ResolverStats {
 
 export interface HandleResolver {
   resolve(handle: string, opts?: ResolveOptions): Promise<Resolution>
+  /**
+   * The answer to an anonymous, unfiltered read of `handle` as the HTTP route serialised it, when a
+   * fresh cache entry holds it (counted as a hit); null when the full path must answer. For the
+   * server's fast path: no parsing, no promise, no object built per request.
+   */
+  cachedPublicJson(handle: string): { readonly json: string; readonly upstream?: string } | null
   /** Drop a handle from the cache (local writes, admin action). */
   invalidate(handle: string): void
   clear(): void
@@ -136,6 +144,7 @@ export function createHandleResolver(deps: HandleResolverDeps): HandleResolver {
   const inflight = new Map<string, Promise<Fresh>>()
   const st: Omit<ResolverStats, 'entries'> = {
     hits: 0,
+    fastHits: 0,
     misses: 0,
     localReads: 0,
     remoteCalls: 0,
@@ -271,6 +280,14 @@ export function createHandleResolver(deps: HandleResolverDeps): HandleResolver {
   }
 
   return {
+    cachedPublicJson(handle) {
+      // the cache is keyed by canonical handles: a string equal to a key names that handle
+      const e = cache.get(handle)
+      if (e === undefined || e.publicJson === undefined || !(clock.now() < e.expiresAt)) return null
+      st.hits++
+      st.fastHits++
+      return e.upstream === undefined ? { json: e.publicJson } : { json: e.publicJson, upstream: e.upstream }
+    },
     async resolve(input, opts = {}) {
       let parsed: ReturnType<typeof parseHandle>
       try {

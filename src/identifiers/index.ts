@@ -97,6 +97,7 @@ export {
 export {
   errorBody,
   fromJsonValue,
+  createResolutionFastPath,
   HandleResponseCode,
   handleFromPath,
   httpStatusFor,

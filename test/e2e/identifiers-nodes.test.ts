@@ -305,6 +305,54 @@ describe('three identifier nodes: top-level, secondary, enterprise', () => {
     })
   })
 
+  it('answers an anonymous read of a cached handle before the framework, byte for byte as the route does', async () => {
+    const resolver = ent.app.identifiers.resolver
+    const get = async (path: string, headers: Record<string, string> = {}) => {
+      const r = await fetch(ent.url + path, { headers })
+      return { status: r.status, headers: r.headers, text: await r.text() }
+    }
+    resolver.invalidate(H)
+    const fast = () => resolver.stats().fastHits
+    const f0 = fast()
+    // a miss goes the full way: read from the store, cached, its public body serialised
+    const first = await get(`/api/handles/${H}`)
+    assert.equal(first.headers.get('x-ronghe-resolution-source'), 'local')
+    assert.equal(fast(), f0)
+    // the same read again: the fast path, the same bytes
+    const second = await get(`/api/handles/${H}`)
+    assert.equal(fast(), f0 + 1)
+    assert.equal(second.status, 200)
+    assert.equal(second.text, first.text)
+    assert.equal(second.headers.get('content-type'), 'application/json; charset=utf-8')
+    assert.equal(second.headers.get('content-length'), String(Buffer.byteLength(first.text)))
+    assert.equal(second.headers.get('x-ronghe-resolution-source'), 'cache')
+    // the route's own answer from the same cache entry is what the fast path sent
+    const routed = await get(`/api/handles/${H}`, { 'x-ronghe-resolution-hops': '0' })
+    assert.equal(routed.text, second.text)
+    assert.equal(routed.headers.get('x-ronghe-resolution-source'), 'cache')
+    // declined, answered by the route: a query, a token (the owner sees every value)
+    const typed = await get(`/api/handles/${H}?type=URL`)
+    assert.equal((JSON.parse(typed.text) as { values: unknown[] }).values.length, 1)
+    const own = await get(`/api/handles/${H}`, { authorization: `Bearer ${acme.token}` })
+    assert.equal((JSON.parse(own.text) as { values: unknown[] }).values.length, 3)
+    assert.equal(fast(), f0 + 1)
+    // a write drops the entry: the next anonymous read is the route's, with the new value, then fast again
+    const put = await ent.call('PUT', `/api/handles/${H}?index=1`, {
+      token: acme.token,
+      body: { values: [{ index: 1, type: 'URL', data: 'https://acme.example/p/1-fast', ttl: 60 }] },
+    })
+    assert.equal(put.status, 200, JSON.stringify(put.body))
+    const fresh = await get(`/api/handles/${H}`)
+    assert.match(fresh.text, /1-fast/)
+    assert.equal(fresh.headers.get('x-ronghe-resolution-source'), 'local')
+    assert.equal((await get(`/api/handles/${H}`)).text, fresh.text)
+    assert.equal(fast(), f0 + 2)
+    await ent.call('PUT', `/api/handles/${H}?index=1`, {
+      token: acme.token,
+      body: { values: [{ index: 1, type: 'URL', data: 'https://acme.example/p/1', ttl: 60 }] },
+    })
+  })
+
   it('resolves through the top-level node, caches by TTL, serves stale within the bound, then fails clearly', async () => {
     const first = await top.call<{
       responseCode: number
