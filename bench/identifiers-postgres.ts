@@ -1,11 +1,8 @@
 import { Kysely, PostgresDialect } from 'kysely'
-import { systemClock, type TenantId } from '../src/core/index.ts'
-import { createStoreDelegations } from '../src/identifiers/delegations.ts'
+import { systemClock } from '../src/core/index.ts'
 import { createEpcisCapture } from '../src/identifiers/epcis/epcis-capture.ts'
 import { createPostgresEpcisStore } from '../src/identifiers/epcis/postgres-epcis-store.ts'
-import { createHandleRegistry, type RegisterInput } from '../src/identifiers/handle-registry.ts'
-import { createHandleResolver } from '../src/identifiers/handle-resolver.ts'
-import { urlValue } from '../src/identifiers/handle-values.ts'
+import { registerBenchHandles } from '../src/identifiers/identifiers-bench.ts'
 import { migrateIdentifiers } from '../src/identifiers/identifiers-migrations.ts'
 import { createPostgresHandleStore } from '../src/identifiers/postgres-handle-store.ts'
 import { createPostgresPool, migrateUnderLock } from '../src/store/postgres-pool.ts'
@@ -30,28 +27,8 @@ try {
   // biome-ignore lint/suspicious/noExplicitAny: the migrations take the platform's wider type
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: createPostgresPool(scratch.url) }) })
   await migrateUnderLock(db, 'ronghe_identifiers_migrations', (trx) => migrateIdentifiers(trx, 'postgres'))
-  const tenant = 'ten_bench' as TenantId
   const store = createPostgresHandleStore(db)
-  const resolver = createHandleResolver({
-    store,
-    delegations: createStoreDelegations(store),
-    clock: systemClock,
-  })
-  const registry = createHandleRegistry({
-    store,
-    clock: systemClock,
-    onChange: (h) => resolver.invalidate(h),
-  })
-  await registry.homePrefix(tenant, '88.118.8')
-
-  let t = performance.now()
-  for (let b = 0; b < nHandles; b += 1000) {
-    const batch: RegisterInput[] = []
-    for (let i = b; i < Math.min(nHandles, b + 1000); i++)
-      batch.push({ handle: `88.118.8/P${i}`, values: [urlValue(1, `https://acme.example/p/${i}`, 600)] })
-    await registry.registerBulk(tenant, batch)
-  }
-  const registrationsPerSec = nHandles / ((performance.now() - t) / 1000)
+  const { tenant, resolver, registrationsPerSec } = await registerBenchHandles(store, nHandles)
 
   const misses = async (inFlight: number): Promise<{ perSec: number; p50: number; p99: number }> => {
     const lat: number[] = []
@@ -75,7 +52,7 @@ try {
   const concurrent = await misses(32)
 
   const epcis = createEpcisCapture({ store: createPostgresEpcisStore(db), clock: systemClock })
-  t = performance.now()
+  const t = performance.now()
   for (let b = 0; b < nEvents; b += 1000) {
     const list = []
     for (let i = b; i < Math.min(nEvents, b + 1000); i++)
