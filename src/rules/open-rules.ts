@@ -5,8 +5,8 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
-import pg from 'pg'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { createPostgresPool, migrateUnderLock } from '../store/postgres-pool.ts'
 import type { AlarmStore } from './alarm-store.ts'
 import { migrateRules, type RulesTables } from './rules-migrations.ts'
 import { createSqliteAlarmStore } from './sqlite-alarm-store.ts'
@@ -24,8 +24,6 @@ export async function openSqliteAlarmStore(
   return { store: createSqliteAlarmStore(db), close: () => db.destroy() }
 }
 
-const INT8_OID = 20
-
 /**
  * Opens the rules module's tables on PostgreSQL (the scale-out shape: every node shares them, in the
  * same database as the metadata; every key starts with tenant_id). int8 columns (epoch ms, sequence
@@ -35,28 +33,9 @@ export async function openPostgresAlarmStore(
   url: string,
   options: { maxConnections?: number } = {},
 ): Promise<{ store: AlarmStore; close(): Promise<void> }> {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.maxConnections ?? 5,
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID && format !== 'binary'
-          ? (v: string) => Number(v)
-          : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
-    },
-  })
-  // an idle client losing its server must not crash the process; the next query reports it
-  pool.on('error', () => undefined)
+  const pool = createPostgresPool(url, options.maxConnections ?? 5)
   const db = new Kysely<RulesTables>({ dialect: new PostgresDialect({ pool }) })
-  try {
-    // several nodes may start at once: one migrates, the others wait for its lock
-    await db.transaction().execute(async (trx) => {
-      await sql`SELECT pg_advisory_xact_lock(hashtext('ronghe_rules_migrations'))`.execute(trx)
-      await migrateRules(trx, 'postgres')
-    })
-  } catch (err) {
-    await db.destroy()
-    throw err
-  }
+  // several nodes may start at once: one migrates, the others wait for its lock
+  await migrateUnderLock(db, 'ronghe_rules_migrations', (trx) => migrateRules(trx, 'postgres'))
   return { store: createSqliteAlarmStore(db), close: () => db.destroy() }
 }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import pg from 'pg'
+import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import {
   type PointId,
@@ -27,6 +27,7 @@ import {
   schemaSql,
   statsSql,
 } from './postgres-series-sql.ts'
+import { createPostgresPool } from '../postgres-pool.ts'
 import { SeriesErrorCodes, SeriesErrors, translateEngineError } from './series-errors.ts'
 import type {
   BucketQuery,
@@ -98,7 +99,6 @@ export interface PostgresSeriesStore extends SeriesStore {
 const MAX_BATCH = 100_000
 const MAX_RANGE = 100_000
 const DAY = 86_400_000
-const INT8_OID = 20
 const SCHEMA_VERSION = '1'
 /** advisory lock class ids (the first key of the two-key form): one per purpose */
 const LOCK_DDL = 0x52_4f_4e_01
@@ -127,19 +127,8 @@ export async function createPostgresSeriesStore(
     throw SeriesErrors.invalidQuery('config.partitionsAhead must be a non-negative integer')
   }
 
-  const pool = new pg.Pool({
-    connectionString: config.url,
-    max: config.maxConnections ?? 8,
-    // Epoch ms and counts are int8; every one we store is a safe integer, so parse them as numbers.
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID && format !== 'binary'
-          ? (v: string) => Number(v)
-          : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
-    },
-  })
-  // An idle connection the server dropped emits 'error' on the pool; the next query reconnects.
-  pool.on('error', () => undefined)
+  // epoch ms and counts are int8, parsed as numbers (every one stored is a safe integer)
+  const pool = createPostgresPool(config.url, config.maxConnections ?? 8)
 
   const s = schema
   let width = wantedWidth
