@@ -1,8 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely'
-import { systemClock } from '../src/core/index.ts'
-import { createEpcisCapture } from '../src/identifiers/epcis/epcis-capture.ts'
 import { createPostgresEpcisStore } from '../src/identifiers/epcis/postgres-epcis-store.ts'
-import { registerBenchHandles } from '../src/identifiers/identifiers-bench.ts'
+import { captureBenchEvents, pct, registerBenchHandles } from '../src/identifiers/identifiers-bench.ts'
 import { migrateIdentifiers } from '../src/identifiers/identifiers-migrations.ts'
 import { createPostgresHandleStore } from '../src/identifiers/postgres-handle-store.ts'
 import { createPostgresPool, migrateUnderLock } from '../src/store/postgres-pool.ts'
@@ -17,10 +15,6 @@ import { createScratchDatabase } from '../src/store/series/postgres-scratch.ts'
 const nHandles = Number(process.env.RONGHE_BENCH_HANDLES ?? 10_000)
 const nLookups = Number(process.env.RONGHE_BENCH_LOOKUPS ?? 10_000)
 const nEvents = Number(process.env.RONGHE_BENCH_EVENTS ?? 10_000)
-
-function pct(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
-}
 
 const scratch = await createScratchDatabase('identbench')
 try {
@@ -51,23 +45,7 @@ try {
   const sequential = await misses(1)
   const concurrent = await misses(32)
 
-  const epcis = createEpcisCapture({ store: createPostgresEpcisStore(db), clock: systemClock })
-  const t = performance.now()
-  for (let b = 0; b < nEvents; b += 1000) {
-    const list = []
-    for (let i = b; i < Math.min(nEvents, b + 1000); i++)
-      list.push({
-        type: 'ObjectEvent',
-        eventTime: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
-        eventTimeZoneOffset: '+08:00',
-        epcList: [`urn:epc:id:sgtin:6901234.056789.${i}`],
-        action: 'OBSERVE',
-        bizStep: 'inspecting',
-        readPoint: { id: 'urn:epc:id:sgln:6901234.00001.L2' },
-      })
-    await epcis.capture(tenant, list)
-  }
-  const epcisEventsPerSec = nEvents / ((performance.now() - t) / 1000)
+  const epcisEventsPerSec = await captureBenchEvents(createPostgresEpcisStore(db), tenant, nEvents)
   await db.destroy()
   const r = (x: number): number => Math.round(x)
   const ms = (x: number): number => Math.round(x * 1000) / 1000

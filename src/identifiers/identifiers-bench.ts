@@ -3,6 +3,7 @@ import { Kysely, SqliteDialect } from 'kysely'
 import { systemClock, type TenantId } from '../core/index.ts'
 import { createStoreDelegations } from './delegations.ts'
 import { createEpcisCapture } from './epcis/epcis-capture.ts'
+import type { EpcisStore } from './epcis/epcis-store.ts'
 import { createSqliteEpcisStore } from './epcis/sqlite-epcis-store.ts'
 import { createHandleRegistry, type HandleRegistry, type RegisterInput } from './handle-registry.ts'
 import { createHandleResolver, type HandleResolver } from './handle-resolver.ts'
@@ -28,7 +29,7 @@ export interface IdentifiersBenchFigures {
   epcisEventsPerSec: number
 }
 
-function pct(sorted: readonly number[], p: number): number {
+export function pct(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 }
 
@@ -68,6 +69,31 @@ export async function registerBenchHandles(
   return { tenant, resolver, registry, registrationsPerSec: nHandles / ((performance.now() - t) / 1000) }
 }
 
+/** `nEvents` ObjectEvents captured in documents of 1000 on `store`, timed: events per second. */
+export async function captureBenchEvents(
+  store: EpcisStore,
+  tenant: TenantId,
+  nEvents: number,
+): Promise<number> {
+  const epcis = createEpcisCapture({ store, clock: systemClock })
+  const t = performance.now()
+  for (let b = 0; b < nEvents; b += 1000) {
+    const list = []
+    for (let i = b; i < Math.min(nEvents, b + 1000); i++)
+      list.push({
+        type: 'ObjectEvent',
+        eventTime: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+        eventTimeZoneOffset: '+08:00',
+        epcList: [`urn:epc:id:sgtin:6901234.056789.${i}`],
+        action: 'OBSERVE',
+        bizStep: 'inspecting',
+        readPoint: { id: 'urn:epc:id:sgln:6901234.00001.L2' },
+      })
+    await epcis.capture(tenant, list)
+  }
+  return nEvents / ((performance.now() - t) / 1000)
+}
+
 export async function runIdentifiersBench(opts: {
   dir: string
   handles?: number
@@ -100,23 +126,7 @@ export async function runIdentifiersBench(opts: {
   const misses = await measure(true)
   const hits = await measure(false)
 
-  const epcis = createEpcisCapture({ store: createSqliteEpcisStore(db), clock: systemClock })
-  const t = performance.now()
-  for (let b = 0; b < nEvents; b += 1000) {
-    const list = []
-    for (let i = b; i < Math.min(nEvents, b + 1000); i++)
-      list.push({
-        type: 'ObjectEvent',
-        eventTime: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
-        eventTimeZoneOffset: '+08:00',
-        epcList: [`urn:epc:id:sgtin:6901234.056789.${i}`],
-        action: 'OBSERVE',
-        bizStep: 'inspecting',
-        readPoint: { id: 'urn:epc:id:sgln:6901234.00001.L2' },
-      })
-    await epcis.capture(tenant, list)
-  }
-  const epcisEventsPerSec = nEvents / ((performance.now() - t) / 1000)
+  const epcisEventsPerSec = await captureBenchEvents(createSqliteEpcisStore(db), tenant, nEvents)
   await db.destroy()
   const r = (x: number): number => Math.round(x)
   const ms = (x: number): number => Math.round(x * 1000) / 1000
