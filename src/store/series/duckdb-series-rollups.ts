@@ -6,6 +6,7 @@ import {
   counterPieceCutSql,
   piecesFit,
 } from './duckdb-counter-pieces.ts'
+import { type MeterPieceCut, meterPieceCutSql, meterPieceSql, meterPiecesFit } from './duckdb-meter-pieces.ts'
 import {
   type StateRunCut,
   type StateRunCutSql,
@@ -203,9 +204,38 @@ export async function counterIncreaseColumns(
   }
 }
 
+/**
+ * Meter consumption in one snapshot from the store's meter pieces where they fit (meterPiecesFit):
+ * where each series' pieces end, then pieces before it and samples after it. Columns as
+ * meterPieceSql: bucket rows, and one register row per series with a NULL bucket.
+ */
+export async function meterPieceColumns(
+  c: DuckDBConnection,
+  q: { sids: readonly number[]; from: number; to: number; bucketMs: number; originMs: number },
+): Promise<unknown[][]> {
+  await c.run('BEGIN TRANSACTION')
+  try {
+    const cutRows = (await c.runAndReadAll(meterPieceCutSql(q.sids, q.from))).getRows()
+    const cuts: MeterPieceCut[] = cutRows.map(([sid, cut, prevTs, prevValue]) => ({
+      sid: sid as number,
+      cut: cut as number,
+      prevTs: prevTs as number | null,
+      prevValue: prevValue as number | null,
+    }))
+    const cols = (await c.runAndReadAll(meterPieceSql({ ...q, cuts }))).getColumns()
+    await c.run('COMMIT')
+    return cols
+  } catch (err) {
+    await c.run('ROLLBACK').catch(() => undefined)
+    throw err
+  }
+}
+
 export function createDuckdbRollups(deps: {
   readonly lookup: SidLookup
   readonly read: ReadFn
+  /** a meter query asked for these series: the store derives their meter pieces from now on */
+  readonly trackMeters?: (sids: readonly number[]) => void
 }): SeriesRollups {
   const { lookup, read } = deps
 
@@ -244,28 +274,42 @@ export function createDuckdbRollups(deps: {
       originMs: O,
       ...(q.rolloverMax === undefined ? {} : { rolloverMax: q.rolloverMax }),
     }
+    const rows: MeterBucketRow[] = []
+    const registers: MeterRegister[] = []
+    const addRows = (cols: unknown[][]): void => {
+      const [sidC = [], bC = [], vC = [], completeC = [], coveredC = []] = cols as (number | null)[][]
+      for (let i = 0; i < sidC.length; i++) {
+        const s = bySid.get(sidC[i] as number) as { tenant: string; point: string }
+        if (bC[i] === null) {
+          registers.push({
+            tenant: s.tenant as TenantId,
+            point: s.point as PointId,
+            registerDelta: vC[i] as number,
+          })
+          continue
+        }
+        rows.push({
+          tenant: s.tenant as TenantId,
+          point: s.point as PointId,
+          bucket: bC[i] as number,
+          consumption: vC[i] as number,
+          completeIntervals: completeC[i] as number,
+          coveredIntervals: coveredC[i] as number,
+        })
+      }
+    }
+    if (meterPiecesFit(sql)) {
+      deps.trackMeters?.(sql.sids)
+      addRows(await read('meterConsumption', (c) => meterPieceColumns(c, sql)))
+      return { rows, registers }
+    }
     const [bucketCols, registerCols] = await Promise.all([
       read('meterConsumption', async (c) => (await c.runAndReadAll(meterBucketSql(sql))).getColumns()),
       read('meterConsumption', async (c) => (await c.runAndReadAll(meterRegisterSql(sql))).getColumns()),
     ])
-    const [sidC = [], bC = [], vC = [], completeC = [], coveredC = []] = bucketCols as number[][]
-    const rows: MeterBucketRow[] = new Array(sidC.length)
-    for (let i = 0; i < sidC.length; i++) {
-      const s = bySid.get(sidC[i] as number) as { tenant: string; point: string }
-      rows[i] = {
-        tenant: s.tenant as TenantId,
-        point: s.point as PointId,
-        bucket: bC[i] as number,
-        consumption: vC[i] as number,
-        completeIntervals: completeC[i] as number,
-        coveredIntervals: coveredC[i] as number,
-      }
-    }
+    addRows(bucketCols)
     const [rSid = [], rV = []] = registerCols as number[][]
-    const registers: MeterRegister[] = rSid.map((sid, i) => {
-      const s = bySid.get(sid) as { tenant: string; point: string }
-      return { tenant: s.tenant as TenantId, point: s.point as PointId, registerDelta: rV[i] as number }
-    })
+    addRows([rSid, rSid.map(() => null), rV])
     return { rows, registers }
   }
 

@@ -32,6 +32,14 @@ import {
 } from './duckdb-counter-pieces.ts'
 import { createDuckdbRollups } from './duckdb-series-rollups.ts'
 import {
+  catchUpMeterPieces,
+  createMeterPieceSchema,
+  deriveMeterPiecesAfterCompaction,
+  markMeterSeries,
+  meterPieceBoundsFromHot,
+  trimMeterPieces,
+} from './duckdb-meter-pieces.ts'
+import {
   catchUpStateRuns,
   createStateRunSchema,
   deriveAfterCompaction,
@@ -107,7 +115,7 @@ export interface DuckdbSeriesStoreConfig {
 const MAX_BATCH = 100_000
 const MAX_RANGE = 100_000
 const READER_POOL = 4
-const SCHEMA_VERSION = 4
+const SCHEMA_VERSION = 5
 
 /**
  * Files open in this process. DuckDB's file lock is a POSIX lock, which stops other processes but
@@ -145,6 +153,14 @@ export interface DuckdbSeriesStore extends SeriesStore {
    * deriveStateRunsForPlatform.
    */
   deriveCounterPiecesForPlatform(): Promise<{ readonly series: number; readonly pieces: number }>
+  /**
+   * Marks these series as meters and derives the meter pieces (duckdb-meter-pieces.ts) of every meter
+   * series without them; a meter query marks and derives the series it asks for on its own, in the
+   * background. Runs in the writer queue, a chunk of series per transaction.
+   */
+  deriveMeterPiecesForPlatform(
+    series?: readonly { readonly tenant: string; readonly point: string }[],
+  ): Promise<{ readonly series: number; readonly pieces: number }>
 }
 
 export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): Promise<DuckdbSeriesStore> {
@@ -197,6 +213,7 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
   const byTenant = new Map<string, Map<string, SeriesEntry>>()
   let nextSid = 1
   let hotRows = 0
+  const knownMeters: number[] = []
   let seriesAppender: DuckDBAppender
   let hotAppender: DuckDBAppender
   try {
@@ -223,6 +240,10 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
       if (e !== undefined) e.hwm = e.hwm === null ? (maxTs as number) : Math.max(e.hwm, maxTs as number)
       hotRows += n as number
     }
+    for (const [sid] of (
+      await writer.runAndReadAll('SELECT sid FROM meter_series WHERE since IS NOT NULL')
+    ).getRows())
+      knownMeters.push(sid as number)
     seriesAppender = await writer.createAppender('series')
     hotAppender = await writer.createAppender('samples_hot')
   } catch (err) {
@@ -456,6 +477,7 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
       // the state runs to derive again, taken while the rows are still hot
       const runBounds = await stateRunBoundsFromHot(writer)
       const pieceBounds = await counterPieceBoundsFromHot(writer)
+      const meterBounds = await meterPieceBoundsFromHot(writer)
       // One scale per series in this run (the largest any of its values needs), so that its integers
       // stay comparable from row to row; a value that is not exact at that scale stays a double.
       await writer.run(
@@ -477,12 +499,53 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
       await writer.run('DELETE FROM samples_hot')
       await deriveAfterCompaction(writer, runBounds)
       await derivePiecesAfterCompaction(writer, pieceBounds)
+      await deriveMeterPiecesAfterCompaction(writer, meterBounds)
       await writer.run('COMMIT')
       hotRows = 0
     } catch (err) {
       await rollback()
       throw err
     }
+  }
+
+  /** Series a meter query has asked for (their pieces are derived or on the way). */
+  const meterSids = new Set<number>(knownMeters)
+
+  /** In the writer queue: marks `sids` as meters and derives every meter series still without pieces. */
+  async function deriveMeters(sids: readonly number[]): Promise<{ series: number; pieces: number }> {
+    for (const sid of sids) meterSids.add(sid)
+    try {
+      await markMeterSeries(writer, sids)
+      // a store that is closing stops between chunks; the rest is derived after the next open
+      return await catchUpMeterPieces(
+        writer,
+        () => closed,
+        async (fn) => {
+          await writer.run('BEGIN TRANSACTION')
+          try {
+            const r = await fn()
+            await writer.run('COMMIT')
+            return r
+          } catch (err) {
+            await rollback()
+            throw err
+          }
+        },
+      )
+    } catch (err) {
+      throw translateEngineError(err, 'deriveMeterPieces')
+    }
+  }
+
+  /** A meter query asked for these series: the new ones get pieces, in the background. */
+  function trackMeters(sids: readonly number[]): void {
+    const fresh = sids.filter((sid) => !meterSids.has(sid))
+    if (fresh.length === 0 || closed) return
+    for (const sid of fresh) meterSids.add(sid)
+    void enqueue(() => deriveMeters(fresh)).catch((err: unknown) => {
+      for (const sid of fresh) meterSids.delete(sid)
+      config.onError?.(err instanceof Error ? err : new Error(String(err)))
+    })
   }
 
   function guardOpen(): void {
@@ -492,7 +555,11 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
   const store: DuckdbSeriesStore = {
     capabilities: { engine: 'duckdb', compression: true, maxBatch: MAX_BATCH, maxRange: MAX_RANGE },
 
-    rollups: createDuckdbRollups({ lookup: (tenant, point) => lookup(tenant, point)?.sid, read }),
+    rollups: createDuckdbRollups({
+      lookup: (tenant, point) => lookup(tenant, point)?.sid,
+      read,
+      trackMeters,
+    }),
 
     append(tenant: TenantId, samples: readonly Sample[]): Promise<void> {
       return guarded(async () => {
@@ -698,6 +765,7 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
             const sids = [...series.values()].map((e) => e.sid)
             await trimStateRuns(writer, `sid IN (${sids.join(',')})`, before)
             await trimCounterPieces(writer, `sid IN (${sids.join(',')})`, before)
+            await trimMeterPieces(writer, `sid IN (${sids.join(',')})`, before)
             // A series left without cold rows must not keep an old cold_max_ts, or a restart would
             // restore an hwm above every row it still has.
             await writer.run(
@@ -733,6 +801,8 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
             }
             await writer.run(`DELETE FROM state_runs WHERE sid = ${entry.sid}`)
             await writer.run(`DELETE FROM counter_pieces WHERE sid = ${entry.sid}`)
+            await writer.run(`DELETE FROM meter_pieces WHERE sid = ${entry.sid}`)
+            await writer.run(`DELETE FROM meter_series WHERE sid = ${entry.sid}`)
             await writer.run(`UPDATE series SET cold_max_ts = NULL WHERE sid = ${entry.sid}`)
             await writer.run('COMMIT')
           } catch (err) {
@@ -776,6 +846,17 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
           }
         }),
       )
+    },
+
+    deriveMeterPiecesForPlatform(series) {
+      return guarded(async () => {
+        const sids: number[] = []
+        for (const x of series ?? []) {
+          const e = lookup(x.tenant, x.point)
+          if (e !== undefined) sids.push(e.sid)
+        }
+        return enqueue(() => deriveMeters(sids))
+      })
     },
 
     sizeOnDiskForPlatform(): Promise<number> {
@@ -868,9 +949,10 @@ async function createSchema(c: DuckDBConnection): Promise<void> {
   }
   await createStateRunSchema(c)
   await createCounterPieceSchema(c)
-  if (version === 2 || version === 3) {
-    // version 2 had no state runs, version 3 no counter pieces: queries read samples until
-    // compaction or deriveStateRunsForPlatform / deriveCounterPiecesForPlatform derive them
+  await createMeterPieceSchema(c)
+  if (version === 2 || version === 3 || version === 4) {
+    // version 2 had no state runs, version 3 no counter pieces, version 4 no meter pieces: queries
+    // read samples until compaction or the catch-ups derive them
     await c.run(`UPDATE series_schema SET version = ${SCHEMA_VERSION}`)
   }
   await c.run(`CREATE VIEW IF NOT EXISTS samples_all AS
