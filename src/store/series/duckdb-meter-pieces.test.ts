@@ -31,7 +31,7 @@ function kwh(ts: number, value: number | null, quality: Quality = 'good', point 
 const open = (path: string): Promise<DuckdbSeriesStore> =>
   createDuckdbSeriesStore({ path, threads: 1, memoryLimit: '256MB', compactAtRows: 1_000_000 })
 
-/** point, hour, cons, complete, covered, reg, prev_ts, prev_value, first_ts, first_value, last_ts, last_value */
+/** point, hour, cons, complete, covered, reg, prev_ts, prev_value, entry_delta, first_ts, first_value, last_ts, last_value */
 type PieceRow = [
   string,
   number,
@@ -39,6 +39,7 @@ type PieceRow = [
   number,
   number,
   number,
+  number | null,
   number | null,
   number | null,
   number,
@@ -52,7 +53,7 @@ async function piecesOf(path: string): Promise<PieceRow[]> {
   const c = await db.connect()
   const r = await c.runAndReadAll(
     `SELECT s.point, p.hour::DOUBLE, p.cons, p.complete::DOUBLE, p.covered::DOUBLE, p.reg, p.prev_ts::DOUBLE,
-       p.prev_value, p.first_ts::DOUBLE, p.first_value, p.last_ts::DOUBLE, p.last_value
+       p.prev_value, p.entry_delta, p.first_ts::DOUBLE, p.first_value, p.last_ts::DOUBLE, p.last_value
      FROM meter_pieces p JOIN series s ON p.sid = s.sid ORDER BY s.point, p.hour`,
   )
   c.closeSync()
@@ -191,10 +192,10 @@ describe('duckdb meter pieces', () => {
     assert.deepEqual(await piecesOf(path), [
       // hour 0: 0–15 (10), 15–30 (20), 30–45 nothing, 45–60 partly (4 over 50–55, and 5 of the
       // 55–65 pair that leaves the hour); the register has the 30–50 gap's 6 kWh too
-      ['kwh', h(0), 39, 2, 3, 10 + 20 + 6 + 4, null, null, at(0), 100, at(55), 140],
+      ['kwh', h(0), 39, 2, 3, 10 + 20 + 6 + 4, null, null, null, at(0), 100, at(55), 140],
       // hour 1: 60–75 (5 + 2), 75–90 (1), 90–105 nothing (the drop)
-      ['kwh', h(1), 8, 2, 2, 2 + 1, at(55), 140, at(65), 150, at(95), 0.5],
-      ['kwh', h(3), 0, 0, 0, 0, at(95), 0.5, at(200), 9, at(200), 9],
+      ['kwh', h(1), 8, 2, 2, 2 + 1, at(55), 140, 10, at(65), 150, at(95), 0.5],
+      ['kwh', h(3), 0, 0, 0, 0, at(95), 0.5, 8.5, at(200), 9, at(200), 9],
     ])
   })
 

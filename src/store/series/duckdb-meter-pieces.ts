@@ -25,6 +25,7 @@ import type { DuckDBConnection } from '@duckdb/node-api'
  *                            including the pair that leaves the hour for the next reading
  *   reg                      sum of the known deltas of the pairs with both readings in the hour
  *   prev_ts, prev_value      ENTRY: the reading before the hour's first (NULL for a series' first)
+ *   entry_delta              the entry pair's delta (NULL: none, or unknown)
  *   first_ts, first_value    the hour's first reading (the entry pair ends here)
  *   last_ts, last_value      its last (a later derivation starts from it)
  *
@@ -68,6 +69,7 @@ export async function createMeterPieceSchema(c: DuckDBConnection): Promise<void>
     reg DOUBLE NOT NULL,
     prev_ts BIGINT,
     prev_value DOUBLE,
+    entry_delta DOUBLE,
     first_ts BIGINT NOT NULL,
     first_value DOUBLE NOT NULL,
     last_ts BIGINT NOT NULL,
@@ -137,7 +139,7 @@ async function deriveBounded(c: DuckDBConnection): Promise<number> {
       FROM iv GROUP BY sid, h
     )
     SELECT r.sid, r.h, coalesce(hc.cons, 0), coalesce(hc.complete, 0), coalesce(hc.covered, 0), r.reg,
-      r.prev_ts, r.prev_value, r.first_ts, r.first_value, r.last_ts, r.last_value
+      r.prev_ts, r.prev_value, ${deltaOf('r.prev_value', 'r.first_value')}, r.first_ts, r.first_value, r.last_ts, r.last_value
     FROM r LEFT JOIN hc ON r.sid = hc.sid AND r.h = hc.h`)
   return ins.rowsChanged
 }
@@ -299,18 +301,24 @@ export function meterPieceSql(q: MeterPieceSql): string {
   if (q.cuts.length === q.sids.length && q.cuts.length > 0) {
     lowest = Math.max(F - I, Math.min(...q.cuts.map((x) => (x.cut > F ? x.cut : F - I))))
   }
-  const entry = deltaOf('prev_value', 'first_value')
   return `WITH cut AS (${cuts}),
-  pc AS (
-    SELECT p.sid, p.hour, p.cons, p.complete, p.covered, p.reg, p.prev_ts, p.prev_value,
-      p.first_ts, p.first_value
+  pb AS (
+    -- one pass over the pieces: per series and bucket, the hours in [F, T); an entry pair wholly in
+    -- the window adds its delta, one that crosses F is clipped below (bx)
+    SELECT p.sid, ${bucketOf('p.hour', B, O)} AS bucket, sum(p.cons) AS v,
+      sum(p.complete) AS complete, sum(p.covered) AS covered,
+      sum(p.reg + CASE WHEN p.prev_ts >= ${F} THEN coalesce(p.entry_delta, 0) ELSE 0 END) AS reg
     FROM meter_pieces p JOIN cut ON p.sid = cut.sid
-    WHERE p.hour >= ${F} AND p.hour <= ${T} AND p.hour < cut.c
-  ), preg AS (
-    SELECT sid, sum(CASE WHEN hour < ${T} THEN reg ELSE 0 END)
-      + coalesce(sum(${entry} * (least(first_ts, ${T}) - greatest(prev_ts, ${F})) / (first_ts - prev_ts))
-          FILTER (WHERE prev_ts >= ${F - I} AND first_ts < ${T + I}), 0) AS reg
-    FROM pc GROUP BY sid
+    WHERE p.hour >= ${F} AND p.hour < ${T} AND p.hour < cut.c
+    GROUP BY p.sid, bucket
+  ), bx AS (
+    -- entry pairs crossing F (from F − I on) or T (the hour at T, if its first reading is before T + I)
+    SELECT p.sid, sum(p.entry_delta * (least(p.first_ts, ${T}) - greatest(p.prev_ts, ${F}))
+      / (p.first_ts - p.prev_ts)) AS reg
+    FROM meter_pieces p JOIN cut ON p.sid = cut.sid
+    WHERE p.hour >= ${F} AND p.hour <= ${T} AND p.hour < cut.c AND p.entry_delta IS NOT NULL
+      AND p.prev_ts >= ${F - I} AND p.first_ts < ${T + I} AND (p.prev_ts < ${F} OR p.hour = ${T})
+    GROUP BY p.sid
   ), k AS (
     SELECT x.sid, x.ts, x.value, CASE WHEN cut.c > ${F} THEN cut.c ELSE ${F} END AS st
     FROM samples_all x LEFT JOIN cut ON x.sid = cut.sid
@@ -338,9 +346,7 @@ export function meterPieceSql(q: MeterPieceSql): string {
   ), iv AS (
     SELECT sid, k, sum(share) AS v, sum(cov) AS cov FROM sp GROUP BY sid, k
   ), rows AS (
-    SELECT sid, ${bucketOf('hour', B, O)} AS bucket, cons AS v, complete::BIGINT AS complete,
-      covered::BIGINT AS covered
-    FROM pc WHERE hour < ${T}
+    SELECT sid, bucket, v, complete::BIGINT AS complete, covered::BIGINT AS covered FROM pb
     UNION ALL
     SELECT sid, ${bucketOf('k', B, O)}, v, (cov >= ${I})::BIGINT, 1 FROM iv
   ), sreg AS (
@@ -350,7 +356,8 @@ export function meterPieceSql(q: MeterPieceSql): string {
   FROM rows GROUP BY sid, bucket HAVING sum(covered) > 0
   UNION ALL
   SELECT sid, NULL::DOUBLE, sum(reg), NULL::DOUBLE, NULL::DOUBLE
-  FROM (SELECT sid, reg FROM preg UNION ALL SELECT sid, coalesce(reg, 0) FROM sreg) GROUP BY sid`
+  FROM (SELECT sid, reg FROM pb UNION ALL SELECT sid, reg FROM bx UNION ALL SELECT sid, coalesce(reg, 0) FROM sreg)
+  GROUP BY sid`
 }
 
 /** Catch-up: derives pending meter series in chunks; returns what it did. */
