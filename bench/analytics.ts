@@ -7,7 +7,9 @@
  *    and KPIs per machine and day in this process).
  * 2. A monthly energy rollup of 10,000 enterprises, one kWh meter each read every 15 minutes: per
  *    enterprise and local day consumption, complete intervals and register difference (meterDays),
- *    summed to the month with standard coal in this process.
+ *    summed to the month with standard coal in this process. It reads the store's meter pieces
+ *    (src/store/series/duckdb-meter-pieces.ts), derived once by deriveMeterPiecesForPlatform
+ *    (meterPiecesDeriveSeconds); energyFromSamplesSeconds is the same month from samples alone.
  * Each is timed end to end, then the very same SQL statements are run on a bare DuckDB connection to
  * the same file (the floor) and the ratio path / floor is given; the OEE floor's two parts (state
  * durations, counter increases) are also timed alone.

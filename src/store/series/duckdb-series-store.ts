@@ -803,6 +803,7 @@ export async function createDuckdbSeriesStore(config: DuckdbSeriesStoreConfig): 
             await writer.run(`DELETE FROM counter_pieces WHERE sid = ${entry.sid}`)
             await writer.run(`DELETE FROM meter_pieces WHERE sid = ${entry.sid}`)
             await writer.run(`DELETE FROM meter_series WHERE sid = ${entry.sid}`)
+            meterSids.delete(entry.sid) // a meter query asking again marks it again
             await writer.run(`UPDATE series SET cold_max_ts = NULL WHERE sid = ${entry.sid}`)
             await writer.run('COMMIT')
           } catch (err) {
