@@ -14,6 +14,7 @@ import {
 import { createDuckdbSeriesStore } from '../store/series/duckdb-series-store.ts'
 import type { CounterIncreaseQuery, CounterIncreaseRow } from '../store/series/series-store.ts'
 import { referenceRollups } from './reference-rollups.ts'
+import { createRng } from '../core/rng.ts'
 
 /**
  * The DuckDB store's counter increases — summed from its counter pieces where the window and buckets
@@ -32,16 +33,7 @@ const T0 = Date.UTC(2026, 10, 23, 20) // a whole UTC hour, 04:00 in Shanghai
 const TENANTS = ['t-1', 't-2'] as TenantId[]
 const POINTS = ['c1', 'c2', 'c3'] as PointId[]
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const prng = (seed: number): (() => number) => createRng(seed).next
 
 /**
  * c1, c2: integers (they get pieces); c3: quarters (read from samples, unless a compaction of only

@@ -10,6 +10,7 @@ import { stateRunCutSql } from '../store/series/duckdb-state-runs.ts'
 import type { StateDurationQuery, StateDurations } from '../store/series/series-store.ts'
 import { MACHINE_STATES } from './oee/compute-oee.ts'
 import { referenceRollups } from './reference-rollups.ts'
+import { createRng } from '../core/rng.ts'
 
 /**
  * The DuckDB store's state durations — read from its state runs where they are derived, from
@@ -26,16 +27,7 @@ const T0 = Date.UTC(2026, 10, 23, 20) // 04:00 in Shanghai: windows cross local 
 const TENANTS = ['t-1', 't-2'] as TenantId[]
 const POINTS = ['s1', 's2', 's3'] as PointId[]
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const prng = (seed: number): (() => number) => createRng(seed).next
 
 /** s1: known states only; s2: now and then an unknown or a text-less sample; s3: those only early on */
 function randomSeries(rnd: () => number, point: PointId, count: number): Sample[] {

@@ -1,6 +1,6 @@
 import type { Objective } from './model.ts'
 import { fitStart, type Problem } from './problem.ts'
-import { createRng, type Rng } from './rng.ts'
+import { createRng, type Rng } from '../core/rng.ts'
 import { cloneSolution, type Solution } from './solution.ts'
 
 export interface EngineConfig {

@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { bucketOf, createTempTable, cutsSql, floorTo, type SeriesCut } from './duckdb-derived-sql.ts'
 
 /**
  * Counter pieces: per series and UTC hour, a summary of the store's cold numeric samples, so that
@@ -63,7 +64,7 @@ export async function createCounterPieceSchema(c: DuckDBConnection): Promise<voi
 }
 
 /** Hour start of an integer expression, flooring also before 1970. */
-const hourOf = (e: string): string => `(${e} - (((${e}) % ${PIECE_MS}) + ${PIECE_MS}) % ${PIECE_MS})`
+const hourOf = (e: string): string => floorTo(e, PIECE_MS)
 /** counterIncreaseSql's increase rule. */
 const incOf = (v: string, pv: string): string =>
   `CASE WHEN ${pv} IS NULL THEN NULL WHEN ${v} >= ${pv} THEN ${v} - ${pv} ELSE ${v} END`
@@ -76,11 +77,8 @@ const incOf = (v: string, pv: string): string =>
  */
 const BOUNDS = 'counter_piece_bounds'
 
-async function createBounds(c: DuckDBConnection, select: string): Promise<number> {
-  await c.run(`CREATE OR REPLACE TEMP TABLE ${BOUNDS} AS ${select}`)
-  const r = await c.runAndReadAll(`SELECT count(*)::DOUBLE FROM ${BOUNDS}`)
-  return r.getRows()[0]?.[0] as number
-}
+const createBounds = (c: DuckDBConnection, select: string): Promise<number> =>
+  createTempTable(c, BOUNDS, select)
 
 async function deriveBounded(c: DuckDBConnection): Promise<number> {
   await c.run(`DELETE FROM counter_pieces p USING ${BOUNDS} b
@@ -195,14 +193,8 @@ export async function catchUpCounterPieces(
   return { series: n, pieces: await deriveBounded(c) }
 }
 
-export interface CounterPieceCut {
-  readonly sid: number
-  /** pieces of hours before this are used, samples from it on */
-  readonly cut: number
-  /** last usable sample before the cut (null: none) */
-  readonly prevTs: number | null
-  readonly prevValue: number | null
-}
+/** Per series: pieces of hours before `cut` are used, samples from it on; the last usable sample before it. */
+export type CounterPieceCut = SeriesCut<number>
 
 /**
  * Per series with pieces: the cut (the hour of its newest piece, or of its oldest hot row if
@@ -232,11 +224,6 @@ export interface CounterPieceSql {
   readonly cuts: readonly CounterPieceCut[]
 }
 
-/** Bucket start of an integer expression, flooring also before the origin. */
-function bucketOf(expr: string, B: number, O: number): string {
-  return `(${expr} - (((((${expr}) - (${O})) % ${B}) + ${B}) % ${B}))`
-}
-
 /** Whether pieces can answer the query exactly: window and buckets on whole UTC hours. */
 export function piecesFit(q: { from: number; to: number; bucketMs: number; originMs: number }): boolean {
   const whole = (x: number): boolean => ((x % PIECE_MS) + PIECE_MS) % PIECE_MS === 0
@@ -251,15 +238,7 @@ export function counterIncreasePieceSql(q: CounterPieceSql): string {
   const { from: F, to: T, bucketMs: B, originMs: O } = q
   const F0 = F - q.lookbackMs
   const sids = q.sids.join(',')
-  const cuts =
-    q.cuts.length === 0
-      ? 'SELECT NULL::UINTEGER AS sid, NULL::BIGINT AS c, NULL::BIGINT AS pl, NULL::DOUBLE AS plv WHERE false'
-      : `SELECT * FROM (VALUES ${q.cuts
-          .map(
-            (x) =>
-              `(${x.sid}::UINTEGER, ${x.cut}::BIGINT, ${x.prevTs ?? 'NULL'}::BIGINT, ${x.prevValue ?? 'NULL'}::DOUBLE)`,
-          )
-          .join(',')}) v(sid, c, pl, plv)`
+  const cuts = cutsSql(q.cuts, 'plv', 'DOUBLE', String)
   // the samples before the smallest cut are not read (a constant bound prunes row groups)
   const lowest = q.cuts.length < q.sids.length ? F0 : Math.max(F0, Math.min(...q.cuts.map((x) => x.cut)))
   return `WITH cut AS (${cuts}),

@@ -9,6 +9,7 @@ import type { PointId, Quality, Sample, TenantId } from '../../core/index.ts'
 import { METER_PIECE_MS } from './duckdb-meter-pieces.ts'
 import { createDuckdbSeriesStore, type DuckdbSeriesStore } from './duckdb-series-store.ts'
 import type { MeterConsumption, MeterQuery } from './series-store.ts'
+import { createRng } from '../../core/rng.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'ronghe-meter-pieces-'))
 after(() => rmSync(root, { recursive: true, force: true }))
@@ -61,17 +62,7 @@ async function piecesOf(path: string): Promise<PieceRow[]> {
   return r.getRows() as unknown as PieceRow[]
 }
 
-/** A seeded generator (mulberry32), so that a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const rng = (seed: number): (() => number) => createRng(seed).next
 
 /**
  * Readings of a kWh register over `days` from `start`: mostly every 15 minutes on the boundary,

@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { bucketOf, createTempTable, cutsSql, floorTo, type SeriesCut } from './duckdb-derived-sql.ts'
 
 /**
  * Meter pieces: per meter series and UTC hour, what meterBucketSql and meterRegisterSql compute
@@ -76,8 +77,6 @@ export async function createMeterPieceSchema(c: DuckDBConnection): Promise<void>
     last_value DOUBLE NOT NULL)`)
 }
 
-/** Start of the `size`-aligned span holding an integer expression, flooring also before 1970. */
-const floorTo = (e: string, size: number): string => `(${e} - (((${e}) % ${size}) + ${size}) % ${size})`
 const hourOf = (e: string): string => floorTo(e, METER_PIECE_MS)
 /** the pair rule of meterPairs without rollover */
 const deltaOf = (v0: string, v1: string): string =>
@@ -89,11 +88,8 @@ const deltaOf = (v0: string, v1: string): string =>
  */
 const BOUNDS = 'meter_piece_bounds'
 
-async function createBounds(c: DuckDBConnection, select: string): Promise<number> {
-  await c.run(`CREATE OR REPLACE TEMP TABLE ${BOUNDS} AS ${select}`)
-  const r = await c.runAndReadAll(`SELECT count(*)::DOUBLE FROM ${BOUNDS}`)
-  return r.getRows()[0]?.[0] as number
-}
+const createBounds = (c: DuckDBConnection, select: string): Promise<number> =>
+  createTempTable(c, BOUNDS, select)
 
 async function deriveBounded(c: DuckDBConnection): Promise<number> {
   const LO = `coalesce(b.lo, -${MAX_TS})`
@@ -212,14 +208,11 @@ export async function deriveMeterSeries(
   return { series: n, pieces }
 }
 
-export interface MeterPieceCut {
-  readonly sid: number
-  /** pieces of hours before this are used, samples from it on */
-  readonly cut: number
-  /** the last reading before the cut (null: none at or after from − 15 min in the pieces) */
-  readonly prevTs: number | null
-  readonly prevValue: number | null
-}
+/**
+ * Per series: pieces of hours before `cut` are used, samples from it on; the last reading before it
+ * (null: none at or after from − 15 min in the pieces).
+ */
+export type MeterPieceCut = SeriesCut<number>
 
 /**
  * Per meter series whose pieces cover the window from `from`: the cut (the hour of its newest
@@ -273,11 +266,6 @@ export interface MeterPieceSql {
   readonly cuts: readonly MeterPieceCut[]
 }
 
-/** Bucket start of an integer expression, flooring also before the origin. */
-function bucketOf(expr: string, B: number, O: number): string {
-  return `(${expr} - (((((${expr}) - (${O})) % ${B}) + ${B}) % ${B}))`
-}
-
 /**
  * meterBucketSql's and meterRegisterSql's results in one statement, from pieces before each
  * series' cut and from samples after it. Only for queries where meterPiecesFit. Columns: sid,
@@ -286,15 +274,7 @@ function bucketOf(expr: string, B: number, O: number): string {
  */
 export function meterPieceSql(q: MeterPieceSql): string {
   const { from: F, to: T, bucketMs: B, originMs: O } = q
-  const cuts =
-    q.cuts.length === 0
-      ? 'SELECT NULL::UINTEGER AS sid, NULL::BIGINT AS c, NULL::BIGINT AS pl, NULL::DOUBLE AS plv WHERE false'
-      : `SELECT * FROM (VALUES ${q.cuts
-          .map(
-            (x) =>
-              `(${x.sid}::UINTEGER, ${x.cut}::BIGINT, ${x.prevTs ?? 'NULL'}::BIGINT, ${x.prevValue ?? 'NULL'}::DOUBLE)`,
-          )
-          .join(',')}) v(sid, c, pl, plv)`
+  const cuts = cutsSql(q.cuts, 'plv', 'DOUBLE', String)
   // a series read from samples from its cut (after F) or, without one, from F − I; the lowest of
   // those starts is a constant bound that prunes row groups
   let lowest = F - I

@@ -1,18 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { PointId, TenantId } from '../../core/index.ts'
-import {
-  type CounterPieceCut,
-  counterIncreasePieceSql,
-  counterPieceCutSql,
-  piecesFit,
-} from './duckdb-counter-pieces.ts'
-import { type MeterPieceCut, meterPieceCutSql, meterPieceSql, meterPiecesFit } from './duckdb-meter-pieces.ts'
-import {
-  type StateRunCut,
-  type StateRunCutSql,
-  stateDurationRunSql,
-  stateRunCutSql,
-} from './duckdb-state-runs.ts'
+import { counterIncreasePieceSql, counterPieceCutSql, piecesFit } from './duckdb-counter-pieces.ts'
+import { meterPieceCutSql, meterPieceSql, meterPiecesFit } from './duckdb-meter-pieces.ts'
+import { type StateRunCutSql, stateDurationRunSql, stateRunCutSql } from './duckdb-state-runs.ts'
 import { SeriesErrors } from './series-errors.ts'
 import type {
   CounterIncreaseQuery,
@@ -26,6 +16,7 @@ import type {
   StateDurationQuery,
   StateDurationRow,
 } from './series-store.ts'
+import { bucketOf, columnsAfterCuts } from './duckdb-derived-sql.ts'
 
 /**
  * The DuckDB series store's rollups: one set-based query each over `samples_all`, with window
@@ -55,11 +46,6 @@ function buckets(q: RegularBuckets): { B: number; O: number } {
   const B = int('bucketMs', q.bucketMs, 1)
   const O = q.originMs === undefined ? 0 : int('originMs', q.originMs)
   return { B, O }
-}
-
-/** Bucket start of an integer expression, flooring also before the origin. */
-function bucketOf(expr: string, B: number, O: number): string {
-  return `(${expr} - (((((${expr}) - (${O})) % ${B}) + ${B}) % ${B}))`
 }
 
 export interface CounterIncreaseSql {
@@ -154,26 +140,11 @@ function validateWindow(from: number, to: number): void {
  * State durations in one snapshot: where each series' runs can be used (stateRunCutSql), then runs
  * before the cut and samples after it (stateDurationRunSql). Columns as stateDurationRunSql.
  */
-export async function stateDurationColumns(
+export function stateDurationColumns(
   c: DuckDBConnection,
   q: StateRunCutSql & { readonly bucketMs: number; readonly originMs: number },
 ): Promise<unknown[][]> {
-  await c.run('BEGIN TRANSACTION')
-  try {
-    const cutRows = (await c.runAndReadAll(stateRunCutSql(q))).getRows()
-    const cuts: StateRunCut[] = cutRows.map(([sid, cut, prevTs, prevState]) => ({
-      sid: sid as number,
-      cut: cut as number,
-      prevTs: prevTs as number | null,
-      prevState: prevState as string | null,
-    }))
-    const cols = (await c.runAndReadAll(stateDurationRunSql({ ...q, cuts }))).getColumns()
-    await c.run('COMMIT')
-    return cols
-  } catch (err) {
-    await c.run('ROLLBACK').catch(() => undefined)
-    throw err
-  }
+  return columnsAfterCuts<string>(c, stateRunCutSql(q), (cuts) => stateDurationRunSql({ ...q, cuts }))
 }
 
 /**
@@ -186,22 +157,9 @@ export async function counterIncreaseColumns(
   q: CounterIncreaseSql,
 ): Promise<unknown[][]> {
   if (!piecesFit(q)) return (await c.runAndReadAll(counterIncreaseSql(q))).getColumns()
-  await c.run('BEGIN TRANSACTION')
-  try {
-    const cutRows = (await c.runAndReadAll(counterPieceCutSql(q.sids))).getRows()
-    const cuts: CounterPieceCut[] = cutRows.map(([sid, cut, prevTs, prevValue]) => ({
-      sid: sid as number,
-      cut: cut as number,
-      prevTs: prevTs as number | null,
-      prevValue: prevValue as number | null,
-    }))
-    const cols = (await c.runAndReadAll(counterIncreasePieceSql({ ...q, cuts }))).getColumns()
-    await c.run('COMMIT')
-    return cols
-  } catch (err) {
-    await c.run('ROLLBACK').catch(() => undefined)
-    throw err
-  }
+  return columnsAfterCuts<number>(c, counterPieceCutSql(q.sids), (cuts) =>
+    counterIncreasePieceSql({ ...q, cuts }),
+  )
 }
 
 /**
@@ -209,26 +167,13 @@ export async function counterIncreaseColumns(
  * where each series' pieces end, then pieces before it and samples after it. Columns as
  * meterPieceSql: bucket rows, and one register row per series with a NULL bucket.
  */
-export async function meterPieceColumns(
+export function meterPieceColumns(
   c: DuckDBConnection,
   q: { sids: readonly number[]; from: number; to: number; bucketMs: number; originMs: number },
 ): Promise<unknown[][]> {
-  await c.run('BEGIN TRANSACTION')
-  try {
-    const cutRows = (await c.runAndReadAll(meterPieceCutSql(q.sids, q.from))).getRows()
-    const cuts: MeterPieceCut[] = cutRows.map(([sid, cut, prevTs, prevValue]) => ({
-      sid: sid as number,
-      cut: cut as number,
-      prevTs: prevTs as number | null,
-      prevValue: prevValue as number | null,
-    }))
-    const cols = (await c.runAndReadAll(meterPieceSql({ ...q, cuts }))).getColumns()
-    await c.run('COMMIT')
-    return cols
-  } catch (err) {
-    await c.run('ROLLBACK').catch(() => undefined)
-    throw err
-  }
+  return columnsAfterCuts<number>(c, meterPieceCutSql(q.sids, q.from), (cuts) =>
+    meterPieceSql({ ...q, cuts }),
+  )
 }
 
 export function createDuckdbRollups(deps: {

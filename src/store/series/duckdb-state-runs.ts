@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { bucketOf, createTempTable, cutsSql, type SeriesCut } from './duckdb-derived-sql.ts'
 
 /**
  * State runs: the DuckDB series store's run-length form of text (state) series, so that state
@@ -64,11 +65,8 @@ export async function createStateRunSchema(c: DuckDBConnection): Promise<void> {
  */
 const BOUNDS = 'state_run_bounds'
 
-async function createBounds(c: DuckDBConnection, select: string): Promise<number> {
-  await c.run(`CREATE OR REPLACE TEMP TABLE ${BOUNDS} AS ${select}`)
-  const r = await c.runAndReadAll(`SELECT count(*)::DOUBLE FROM ${BOUNDS}`)
-  return r.getRows()[0]?.[0] as number
-}
+const createBounds = (c: DuckDBConnection, select: string): Promise<number> =>
+  createTempTable(c, BOUNDS, select)
 
 /**
  * Deletes the runs inside the bounds, derives them again from samples_all, and refreshes the
@@ -226,24 +224,16 @@ export function stateRunCutSql(q: StateRunCutSql): string {
   WHERE c IS NOT NULL AND NOT bad`
 }
 
-export interface StateRunCut {
-  readonly sid: number
-  /** runs before this ts are used, samples from it on */
-  readonly cut: number
-  /** last sample (ts, state) before the cut: the predecessor of the first sample read (null: none to use) */
-  readonly prevTs: number | null
-  readonly prevState: string | null
-}
+/**
+ * Per series: runs before `cut` are used, samples from it on; (prevTs, prevValue) is the last sample
+ * (ts, state) before the cut, the predecessor of the first sample read (null: none to use).
+ */
+export type StateRunCut = SeriesCut<string>
 
 export interface StateDurationRunSql extends StateRunCutSql {
   readonly bucketMs: number
   readonly originMs: number
   readonly cuts: readonly StateRunCut[]
-}
-
-/** Bucket start of an integer expression, flooring also before the origin. */
-function bucketOf(expr: string, B: number, O: number): string {
-  return `(${expr} - (((((${expr}) - (${O})) % ${B}) + ${B}) % ${B}))`
 }
 
 /**
@@ -256,15 +246,7 @@ export function stateDurationRunSql(q: StateDurationRunSql): string {
   const { from: F, to: T, maxHoldMs: H, bucketMs: B, originMs: O } = q
   const states = q.states.map(sqlString).join(',')
   const stateList = `[${states}]`
-  const cuts =
-    q.cuts.length === 0
-      ? 'SELECT NULL::UINTEGER AS sid, NULL::BIGINT AS c, NULL::BIGINT AS pl, NULL::VARCHAR AS pst WHERE false'
-      : `SELECT * FROM (VALUES ${q.cuts
-          .map(
-            (x) =>
-              `(${x.sid}::UINTEGER, ${x.cut}::BIGINT, ${x.prevTs ?? 'NULL'}::BIGINT, ${x.prevState === null ? 'NULL' : sqlString(x.prevState)}::VARCHAR)`,
-          )
-          .join(',')}) v(sid, c, pl, pst)`
+  const cuts = cutsSql(q.cuts, 'pst', 'VARCHAR', sqlString)
   // the samples before the smallest cut are not read (a constant bound prunes row groups)
   const lowest =
     q.cuts.length < q.sids.length ? F - H : Math.max(F - H, Math.min(...q.cuts.map((x) => x.cut)))

@@ -1,4 +1,4 @@
-/** Small seeded PRNG (mulberry32): the search is reproducible for a seed and an iteration budget. */
+/** Small seeded PRNG (mulberry32): a search or a randomized test is reproducible for a seed. */
 export interface Rng {
   next(): number
   int(n: number): number
