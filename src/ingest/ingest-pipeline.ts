@@ -9,7 +9,7 @@ import type {
   TenantSample,
 } from '../core/index.ts'
 import { isRongheError } from '../core/index.ts'
-import { type Bus, Subjects } from '../bus/index.ts'
+import { type Bus, DEFAULT_RULE_PARTITIONS, partitionOf, Subjects } from '../bus/index.ts'
 import type { MetaStore, NewPoint } from '../store/meta/index.ts'
 import type { SeriesStore } from '../store/series/series-store.ts'
 import { IngestErrors } from './ingest-errors.ts'
@@ -30,6 +30,11 @@ export interface IngestPipelineDeps {
    * an overloaded store slows acknowledgements instead of letting the lag grow)
    */
   readonly maxQueued?: number
+  /**
+   * rule partitions (`RONGHE_RULE_PARTITIONS`, default 16): a tenant's samples are announced on its
+   * partition's subject, so that one node of a cluster evaluates them in order
+   */
+  readonly rulePartitions?: number
 }
 
 export interface PointDefinition {
@@ -90,6 +95,18 @@ function inferDefinition(key: string, v: RawValue['value']): PointDefinition {
 export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
   const { meta, series, wal, bus, clock, log } = deps
   const maxQueued = deps.maxQueued ?? 50_000
+  const rulePartitions = deps.rulePartitions ?? DEFAULT_RULE_PARTITIONS
+  // a bad count must stop the start, not fail every publish later
+  partitionOf('', rulePartitions)
+  const sampleSubjects = new Map<TenantId, string>()
+  const sampleSubject = (tenant: TenantId): string => {
+    let s = sampleSubjects.get(tenant)
+    if (s === undefined) {
+      s = Subjects.sampleIngestedFor(tenant, rulePartitions)
+      sampleSubjects.set(tenant, s)
+    }
+    return s
+  }
   const bindings = new Map<string, Promise<Map<string, Point>>>()
   const queue: { lsn: number; rows: readonly TenantSample[] }[] = []
   let queued = 0
@@ -203,7 +220,7 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
     entriesPushed++
     queued += rows.length
     accepted += rows.length
-    void bus.publish(Subjects.sampleIngested, { tenant, samples })
+    void bus.publish(sampleSubject(tenant), { tenant, samples })
     if (!applying) void applyLoop()
   }
 

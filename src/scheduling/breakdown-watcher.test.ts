@@ -138,12 +138,12 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
       quality: 'good',
     })
     try {
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [s(state.id, t0, 'running'), s(temp.id, t0, null, 40), s(state.id, t0 + HOUR, 'down')],
       })
       // the same episode, in the next batch: no second proposal
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [s(state.id, t0 + HOUR + 60_000, 'down'), s(state.id, t0 + HOUR + 120_000, null, 4)],
       })
@@ -156,7 +156,7 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
         to: t0 + HOUR + 30 * 60_000,
       })
       // repaired, then down again: a new breakdown, a new proposal
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         // out of order within the batch: the watcher judges them by time
         samples: [s(state.id, t0 + 2 * HOUR, 'down'), s(state.id, t0 + HOUR + 30 * 60_000, 'running')],
@@ -173,7 +173,7 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
         for (const o of option.operations.filter((x) => x.equipment === cnc.id))
           assert.ok(o.end <= t0 + 2 * HOUR || o.start - o.setupMs >= t0 + 2.5 * HOUR, JSON.stringify(o))
       // 'down' on a point that is not the state is no breakdown; nor is one after the plan's work on the CNC
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [
           s(temp.id, t0 + 3 * HOUR, 'down'),
@@ -202,24 +202,24 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
     })
     restarted.start()
     try {
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [s(state.id, t0 + 2 * HOUR + 10 * 60_000, 'down')],
       })
       await restarted.idle()
       assert.equal(audits.length, 2, 'inside the pending proposal: no new proposal')
       await planning.acceptProposal(tenant, plan.id, 'rightShift')
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [s(state.id, t0 + 2 * HOUR + 20 * 60_000, 'running')],
       })
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [s(state.id, t0 + 2 * HOUR + 25 * 60_000, 'down')],
       })
       await restarted.idle()
       assert.equal(audits.length, 2, 'inside the accepted outage: no new proposal')
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [
           s(state.id, t0 + 2 * HOUR + 40 * 60_000, 'running'),
