@@ -16,9 +16,17 @@ export interface SubscribeOptions {
   readonly queue?: string
 }
 
+export interface PublishOptions {
+  /**
+   * identifies the message: a publish retried with the same id (after a failure whose outcome is
+   * unknown) is stored once by a durable bus (JetStream's duplicate window, 2 minutes)
+   */
+  readonly id?: string
+}
+
 export interface Bus {
   readonly capabilities: { readonly engine: 'memory' | 'nats'; readonly durable: boolean }
-  publish<T>(subject: string, data: T): Promise<void>
+  publish<T>(subject: string, data: T, options?: PublishOptions): Promise<void>
   /** `subject` may end in `.>` to match every subject below it. Returns the unsubscribe function. */
   subscribe<T>(subject: string, handler: BusHandler<T>, options?: SubscribeOptions): () => void
   close(): Promise<void>

@@ -98,6 +98,8 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
   const rulePartitions = deps.rulePartitions ?? DEFAULT_RULE_PARTITIONS
   // a bad count must stop the start, not fail every publish later
   partitionOf('', rulePartitions)
+  // the log's sequence numbers are this process's: the process id makes announcements' ids unique
+  const announceId = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
   const sampleSubjects = new Map<TenantId, string>()
   const sampleSubject = (tenant: TenantId): string => {
     let s = sampleSubjects.get(tenant)
@@ -220,8 +222,36 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
     entriesPushed++
     queued += rows.length
     accepted += rows.length
-    void bus.publish(sampleSubject(tenant), { tenant, samples })
+    announce(tenant, samples, lsn)
     if (!applying) void applyLoop()
+  }
+
+  /**
+   * Tells the bus (rules, live values) about samples made durable. On NATS the rules take them from
+   * a stream, so a publish that failed (a stream leader moving after a NATS node died) is tried again,
+   * with the same id so that JetStream stores it once if the first attempt did land after all.
+   */
+  function announce(tenant: TenantId, samples: readonly Sample[], lsn: number): void {
+    const subject = sampleSubject(tenant)
+    const id = `${announceId}-${lsn}`
+    void (async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await bus.publish(subject, { tenant, samples }, { id })
+          return
+        } catch (err) {
+          if (attempt >= 5 || stopped) {
+            log.error('samples stored but not announced: rules will not evaluate them', {
+              tenant,
+              samples: samples.length,
+              error: String(err),
+            })
+            return
+          }
+          await new Promise((r) => setTimeout(r, 250 * attempt))
+        }
+      }
+    })()
   }
 
   async function applyLoop(): Promise<void> {
