@@ -123,7 +123,12 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     log.child('bus').error(`handler for ${subject} failed`, { error: String(err) })
   // Scale-out shape: NATS JetStream when RONGHE_NATS_URL is set.
   const bus = config.natsUrl
-    ? await createNatsBus({ url: config.natsUrl, onError: onBusError, ackWaitMs: config.bus.ackWaitMs })
+    ? await createNatsBus({
+        url: config.natsUrl,
+        onError: onBusError,
+        ackWaitMs: config.bus.ackWaitMs,
+        replicas: config.bus.replicas,
+      })
     : createMemoryBus({ onError: onBusError })
   const pipeline = createIngestPipeline({
     meta,
@@ -231,6 +236,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
           .replace(/[^A-Za-z0-9_-]/g, '_')
           .slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`,
         group: config.rules.leaseGroup,
+        replicas: config.bus.replicas,
         renewMs: config.rules.leaseRenewMs,
         ...(config.rules.leaseTtlMs === undefined ? {} : { ttlMs: config.rules.leaseTtlMs }),
         log: log.child('partitions'),
@@ -403,7 +409,9 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
 
   // Work that must happen once per period in the whole installation: on one node it just runs; in
   // the scale-out shape each period is claimed through NATS JetStream and only the claimant runs it.
-  const claims = config.natsUrl ? await createNatsJobClaims({ url: config.natsUrl }) : createLocalJobClaims()
+  const claims = config.natsUrl
+    ? await createNatsJobClaims({ url: config.natsUrl, replicas: config.bus.replicas })
+    : createLocalJobClaims()
   const periodic = createPeriodicJobs({
     claims,
     clock,

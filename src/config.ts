@@ -64,6 +64,11 @@ export interface RongheConfig {
      * acknowledge goes to another node after this, ms; applies to consumers when they are created
      */
     readonly ackWaitMs: number
+    /**
+     * copies of each stream Ronghe creates on NATS (bus, claims, rule leases): 1 on a single server,
+     * 3 on a three-node cluster so that losing a NATS node loses neither messages nor leases
+     */
+    readonly replicas: number
   }
   /** rule evaluation */
   readonly rules: {
@@ -152,7 +157,7 @@ export const DEFAULT_CONFIG: RongheConfig = {
   databaseUrl: undefined,
   natsUrl: undefined,
   natsMqtt: { enabled: true, ackWaitMs: 10_000 },
-  bus: { ackWaitMs: 30_000 },
+  bus: { ackWaitMs: 30_000, replicas: 1 },
   rules: {
     partitions: DEFAULT_RULE_PARTITIONS,
     leaseRenewMs: 2000,
@@ -224,6 +229,7 @@ const KEYS: readonly Key[] = [
   { path: ['natsMqtt', 'enabled'], env: 'RONGHE_NATS_MQTT_ENABLED', kind: 'bool' },
   { path: ['natsMqtt', 'ackWaitMs'], env: 'RONGHE_NATS_MQTT_ACK_WAIT_MS', kind: 'int', min: 1000 },
   { path: ['bus', 'ackWaitMs'], env: 'RONGHE_BUS_ACK_WAIT_MS', kind: 'int', min: 100 },
+  { path: ['bus', 'replicas'], env: 'RONGHE_NATS_REPLICAS', kind: 'int', min: 1, max: 5 },
   {
     path: ['rules', 'partitions'],
     env: 'RONGHE_RULE_PARTITIONS',
