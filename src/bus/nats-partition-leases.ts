@@ -76,8 +76,6 @@ export interface NatsPartitionLeasesConfig {
 export interface NatsPartitionLeases extends PartitionLeases {
   readonly kind: 'nats'
   readonly stream: string
-  /** one renewal round now (tests; the timer runs them every renewMs) */
-  round(): Promise<void>
   /**
    * stops renewing without giving anything up, as a node that died would (tests); the leases
    * expire after the TTL
@@ -347,10 +345,6 @@ export function createNatsPartitionLeases(config: NatsPartitionLeasesConfig): Na
       running = round().catch((err) => log?.warn('rule partition round failed', { error: String(err) }))
       await running
       schedule()
-    },
-    round: () => {
-      running = round()
-      return running
     },
     async abandon() {
       await stopTimer()

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Subjects } from '../bus/index.ts'
 import { createMemoryBus } from '../bus/memory-bus.ts'
+import { createLocalPartitionLeases } from '../bus/partition-leases.ts'
 import { createLogger, type PointId, type Sample } from '../core/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
 import { createSqliteMetaStore } from '../store/meta/sqlite-meta-store.ts'
@@ -188,8 +189,12 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
     }
 
     // a restarted node knows no episode: the CNC still down inside the pending proposal's outage is
-    // the same breakdown; once that outage is accepted, still the same; after it, a new one
+    // the same breakdown; once that outage is accepted, still the same; after it, a new one. This node
+    // follows rule partitions (as in a cluster, where it may have just taken over the tenant's): it
+    // holds partitions 0–3 and sees the batches of those only
+    const leases = createLocalPartitionLeases({ partitions: 4 })
     const restarted = createBreakdownWatcher({
+      partitions: leases,
       bus,
       meta,
       planning,
@@ -201,6 +206,8 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
       expectedRepairMs: async () => 30 * 60_000,
     })
     restarted.start()
+    await leases.start()
+    await new Promise((r) => setTimeout(r, 10))
     try {
       await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
@@ -219,6 +226,17 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
       })
       await restarted.idle()
       assert.equal(audits.length, 2, 'inside the accepted outage: no new proposal')
+      // a partition this node does not hold: another node's to judge
+      await bus.publish(Subjects.sampleIngestedIn(7), {
+        tenant,
+        samples: [
+          s(state.id, t0 + 2 * HOUR + 40 * 60_000, 'running'),
+          s(state.id, t0 + 2 * HOUR + 45 * 60_000, 'down'),
+        ],
+      })
+      await new Promise((r) => setTimeout(r, 10))
+      await restarted.idle()
+      assert.equal(audits.length, 2, 'a batch of a partition not held here')
       await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [
@@ -229,6 +247,7 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
       await restarted.idle()
       assert.equal(audits.length, 3, 'after the outage: a new breakdown')
     } finally {
+      await leases.close()
       await restarted.stop()
     }
   })
