@@ -61,7 +61,8 @@ export interface RongheConfig {
   readonly bus: {
     /**
      * a stored message a node took from a queue group (a rule partition's samples) but did not
-     * acknowledge goes to another node after this, ms; applies to consumers when they are created
+     * acknowledge goes to another node after this, ms; the same on every node (a node sets it on a
+     * queue group's consumer when it subscribes: NATS updates the existing consumer)
      */
     readonly ackWaitMs: number
     /**
