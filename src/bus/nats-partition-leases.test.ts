@@ -127,7 +127,7 @@ describe('partition leases on NATS JetStream', { skip }, () => {
     assert.deepEqual(overlaps, [])
   })
 
-  it('hands a dead node’s partitions to the survivor within the TTL; a third node takes its share', async () => {
+  it('hands a dead node’s partitions to the survivor within the TTL; a third node takes its share', async (t) => {
     const P = 12
     const a = node('fail', 'node-a', P)
     const b = node('fail', 'node-b', P)
@@ -142,6 +142,7 @@ describe('partition leases on NATS JetStream', { skip }, () => {
     await b.leases.abandon()
     await until(() => a.leases.held().length === P, 'the survivor holding everything', 5000)
     const takeover = Date.now() - died
+    t.diagnostic(`taken over ${takeover} ms after the holder died (TTL ${TTL} ms, renewal ${RENEW} ms)`)
     // its leases run out after the TTL; the survivor takes them at its next round (and counts b out)
     assert.ok(takeover >= TTL - RENEW, `took over after ${takeover} ms, before the leases expired`)
     assert.ok(takeover <= TTL + 4 * RENEW, `took over after ${takeover} ms`)

@@ -222,12 +222,16 @@ describe('a cluster: three NATS nodes, two Ronghe nodes, one PostgreSQL', () => 
 
     // kill -9 a Ronghe node mid-stream, then a NATS node (the first device's home)
     await reached(total / 3)
+    const killedAt = Date.now()
     await killNode(a, 'SIGKILL')
     // the survivor takes the dead node's partitions once their leases ran out
     await eventually(
       async () => (await partitionsOf(b)).length === PARTITIONS,
       20_000,
       'the surviving node holding every rule partition',
+    )
+    t.diagnostic(
+      `rule partitions held by the survivor ${Date.now() - killedAt} ms after kill -9 (lease TTL 1200 ms)`,
     )
     await reached(total / 2 + DEVICES)
     await nats.kill(0)
