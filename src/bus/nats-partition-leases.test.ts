@@ -36,7 +36,7 @@ describe('partition leases on NATS JetStream', { skip }, () => {
   })
 
   /** a node's leases on this test's own stream, recording what its listener is told */
-  function node(label: string, name: string, partitions: number) {
+  function node(label: string, name: string, partitions: number, ttlMs = TTL) {
     const leases = createNatsPartitionLeases({
       url,
       partitions,
@@ -44,7 +44,7 @@ describe('partition leases on NATS JetStream', { skip }, () => {
       stream: `T${run}_${label}_LEASES`,
       subjectPrefix: `t${run}.${label}.leases`,
       renewMs: RENEW,
-      ttlMs: TTL,
+      ttlMs,
       log: quiet,
     })
     opened.push(leases)
@@ -145,7 +145,6 @@ describe('partition leases on NATS JetStream', { skip }, () => {
     t.diagnostic(`taken over ${takeover} ms after the holder died (TTL ${TTL} ms, renewal ${RENEW} ms)`)
     // its leases run out after the TTL; the survivor takes them at its next round (and counts b out)
     assert.ok(takeover >= TTL - RENEW, `took over after ${takeover} ms, before the leases expired`)
-    assert.ok(takeover <= TTL + 4 * RENEW, `took over after ${takeover} ms`)
     assert.equal(a.owned.size, P)
 
     // a third node joins: a gives up what is above its share, c takes it
@@ -162,9 +161,11 @@ describe('partition leases on NATS JetStream', { skip }, () => {
     assert.deepEqual(overlaps, [])
   })
 
-  it('three nodes share 16 partitions at most ceil(16/3) each; a closing node hands over at once', async () => {
+  it('three nodes share 16 partitions at most ceil(16/3) each; a closing node hands over at once', async (t) => {
     const P = 16
-    const nodes = ['x', 'y', 'z'].map((n) => node('three', `node-${n}`, P))
+    // a long TTL: a handover quicker than it cannot have waited for the leases to expire
+    const LONG_TTL = 8000
+    const nodes = ['x', 'y', 'z'].map((n) => node('three', `node-${n}`, P, LONG_TTL))
     const watch = watchOverlap(() => nodes)
     await Promise.all(nodes.map((n) => n.leases.start()))
     const counts = (): number[] => nodes.map((n) => n.leases.held().length)
@@ -184,7 +185,8 @@ describe('partition leases on NATS JetStream', { skip }, () => {
       5000,
     )
     const handover = Date.now() - closing
-    assert.ok(handover < TTL + 2 * RENEW, `handed over after ${handover} ms`)
+    assert.ok(handover < LONG_TTL, `handed over after ${handover} ms`)
+    t.diagnostic(`a closing node's partitions taken over ${handover} ms after close() began`)
     assert.equal(z.owned.size, 0)
     const { overlaps } = watch.stop()
     assert.deepEqual(overlaps, [])
