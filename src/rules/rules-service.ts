@@ -6,8 +6,7 @@
  * and handed to the notification dispatcher. Operator actions (acknowledge, shelve, …) go through the
  * same per-tenant queue, so the stored order is the order things happened.
  */
-import { type Bus, partitionOf, Subjects } from '../bus/index.ts'
-import { followPartitions, type PartitionLeases } from '../bus/partition-leases.ts'
+import { type Bus, followPartitions, type PartitionLeases, partitionOf, Subjects } from '../bus/index.ts'
 import {
   type AssetId,
   type Clock,

@@ -5,9 +5,7 @@
  * The outage it proposes runs from the `down` sample for the equipment's expected repair time (its
  * MTTR when the caller knows it, else a default); the planner still decides which option to accept.
  */
-import { Subjects } from '../bus/index.ts'
-import type { Bus } from '../bus/index.ts'
-import { followPartitions, type PartitionLeases } from '../bus/partition-leases.ts'
+import { type Bus, followPartitions, type PartitionLeases, Subjects } from '../bus/index.ts'
 import type { AssetId, Logger, PointId, Sample, TenantId } from '../core/index.ts'
 import { CoreErrors } from '../core/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
