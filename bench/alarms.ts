@@ -16,6 +16,7 @@
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { DEFAULT_RULE_PARTITIONS, Subjects } from '../src/bus/index.ts'
 import { createMemoryBus } from '../src/bus/memory-bus.ts'
 import { type DeviceId, type PointId, type Sample, systemClock, type TenantId } from '../src/core/index.ts'
 import {
@@ -266,10 +267,12 @@ async function platformRun() {
   const t0 = performance.now()
   let sent = 0
   const batches = (RATE / BATCH) * SECONDS
+  // the subject the ingest pipeline would publish this tenant's samples on
+  const subject = Subjects.sampleIngestedFor(tenant, DEFAULT_RULE_PARTITIONS)
   for (let b = 0; b < batches; b++) {
     const s = batch()
     sent += s.length
-    void bus.publish('sample.ingested', { tenant, samples: s })
+    void bus.publish(subject, { tenant, samples: s })
     // pace to the wall clock: 10 ms per batch
     const due = t0 + ((b + 1) * 1000 * BATCH) / RATE
     const wait = due - performance.now()

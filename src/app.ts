@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
@@ -6,6 +7,7 @@ import { createApiServer } from './api/server.ts'
 import { Subjects } from './bus/index.ts'
 import { createLocalJobClaims } from './bus/job-claims.ts'
 import { createNatsJobClaims } from './bus/nats-job-claims.ts'
+import { createNatsPartitionLeases } from './bus/nats-partition-leases.ts'
 import { createPeriodicJobs, type PeriodicJobs } from './bus/periodic-jobs.ts'
 import { createMemoryBus } from './bus/memory-bus.ts'
 import { createNatsBus } from './bus/nats-bus.ts'
@@ -121,7 +123,12 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     log.child('bus').error(`handler for ${subject} failed`, { error: String(err) })
   // Scale-out shape: NATS JetStream when RONGHE_NATS_URL is set.
   const bus = config.natsUrl
-    ? await createNatsBus({ url: config.natsUrl, onError: onBusError })
+    ? await createNatsBus({
+        url: config.natsUrl,
+        onError: onBusError,
+        ackWaitMs: config.bus.ackWaitMs,
+        replicas: config.bus.replicas,
+      })
     : createMemoryBus({ onError: onBusError })
   const pipeline = createIngestPipeline({
     meta,
@@ -131,6 +138,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     clock,
     config: config.ingest,
     log: log.child('ingest'),
+    rulePartitions: config.rules.partitions,
   })
   await pipeline.start()
   // Scale-out device front door: devices publish to the NATS cluster's MQTT listener; every node
@@ -218,6 +226,22 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
   const alarmDb = config.databaseUrl
     ? await openPostgresAlarmStore(config.databaseUrl)
     : await openSqliteAlarmStore(join(config.dataDir, 'rules.db'))
+  // Scale-out: each rule partition is evaluated by one node at a time, the one holding its lease on
+  // NATS JetStream; the embedded shape evaluates everything itself, as it always has
+  const ruleLeases = config.natsUrl
+    ? createNatsPartitionLeases({
+        url: config.natsUrl,
+        partitions: config.rules.partitions,
+        node: `${hostname()
+          .replace(/[^A-Za-z0-9_-]/g, '_')
+          .slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`,
+        group: config.rules.leaseGroup,
+        replicas: config.bus.replicas,
+        renewMs: config.rules.leaseRenewMs,
+        ...(config.rules.leaseTtlMs === undefined ? {} : { ttlMs: config.rules.leaseTtlMs }),
+        log: log.child('partitions'),
+      })
+    : null
   const rules = createRulesService({
     store: alarmDb.store,
     meta,
@@ -225,6 +249,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     bus,
     clock,
     log: log.child('rules'),
+    ...(ruleLeases === null ? {} : { partitions: ruleLeases }),
   })
   await rules.start()
   // planning (APS) keeps its own SQLite file too; in the scale-out shape its tables are in PostgreSQL
@@ -247,8 +272,12 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     // MTTR from the equipment's closed corrective work orders of the past year
     expectedRepairMs: async (tenant, equipment, at) =>
       (await rules.reliability(tenant, equipment, at - 365 * 86_400_000, at)).mttrMs,
+    // one proposal per breakdown in a cluster: the node evaluating the tenant's rules makes it
+    ...(ruleLeases === null ? {} : { partitions: ruleLeases }),
   })
   breakdowns.start()
+  // after both listen: what a node takes in its first round is followed at once
+  await ruleLeases?.start()
   // operators' downtime reasons: the analytics module's own SQLite file, or PostgreSQL when scaled out
   const downtime = config.databaseUrl
     ? await openPostgresDowntimeReasonStore(config.databaseUrl)
@@ -380,7 +409,9 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
 
   // Work that must happen once per period in the whole installation: on one node it just runs; in
   // the scale-out shape each period is claimed through NATS JetStream and only the claimant runs it.
-  const claims = config.natsUrl ? await createNatsJobClaims({ url: config.natsUrl }) : createLocalJobClaims()
+  const claims = config.natsUrl
+    ? await createNatsJobClaims({ url: config.natsUrl, replicas: config.bus.replicas })
+    : createLocalJobClaims()
   const periodic = createPeriodicJobs({
     claims,
     clock,
@@ -428,6 +459,8 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     async stop(): Promise<void> {
       if (stopped) return
       stopped = true
+      // hand the rule partitions over first, so that the other nodes take them at once
+      await ruleLeases?.close()
       await periodic.stop()
       await claims.close()
       await demo?.stop()

@@ -37,6 +37,47 @@ describe('configuration', () => {
       )
     }
   })
+  it('reads the rule partitions and their leases, and refuses values that cannot work', () => {
+    const c = loadConfig({
+      file: null,
+      env: {
+        RONGHE_RULE_PARTITIONS: '64',
+        RONGHE_RULE_LEASE_RENEW_MS: '200',
+        RONGHE_RULE_LEASE_TTL_MS: '600',
+        RONGHE_RULE_LEASE_GROUP: 'plant-2',
+        RONGHE_BUS_ACK_WAIT_MS: '1500',
+      },
+    })
+    assert.deepEqual(c.rules, { partitions: 64, leaseRenewMs: 200, leaseTtlMs: 600, leaseGroup: 'plant-2' })
+    assert.equal(c.bus.ackWaitMs, 1500)
+    assert.equal(loadConfig({ file: null, env: {} }).rules.partitions, 16)
+    try {
+      loadConfig({
+        file: null,
+        env: {
+          RONGHE_RULE_PARTITIONS: '0',
+          RONGHE_RULE_LEASE_RENEW_MS: '1000',
+          RONGHE_RULE_LEASE_TTL_MS: '1500',
+          RONGHE_RULE_LEASE_GROUP: 'a.b',
+        },
+      })
+      assert.fail('expected a ConfigError')
+    } catch (err) {
+      assert.ok(err instanceof ConfigError)
+      assert.equal(err.code, 'CONFIG_INVALID')
+      assert.equal(err.problems.length, 3, err.message)
+      assert.match(
+        err.message,
+        /RONGHE_RULE_PARTITIONS \(rules\.partitions\) must be an integer from 1 to 1024, got "0"/,
+      )
+      assert.match(
+        err.message,
+        /RONGHE_RULE_LEASE_TTL_MS \(1500\) must be at least twice RONGHE_RULE_LEASE_RENEW_MS/,
+      )
+      assert.match(err.message, /RONGHE_RULE_LEASE_GROUP must be 1–32 letters/)
+    }
+    assert.throws(() => loadConfig({ file: null, env: { RONGHE_RULE_PARTITIONS: '1025' } }), /from 1 to 1024/)
+  })
   it('rejects a database URL that is not PostgreSQL', () => {
     assert.throws(
       () => loadConfig({ file: noFile.replace('ronghe.yaml', 'x.yaml'), env: {} }),

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
+import { DEFAULT_RULE_PARTITIONS, MAX_RULE_PARTITIONS } from './bus/bus.ts'
 
 /** The whole configuration. Modules receive their slice of it, frozen. */
 export interface RongheConfig {
@@ -55,6 +56,37 @@ export interface RongheConfig {
     readonly enabled: boolean
     /** a message a node took but did not acknowledge is handed to another node after this, ms */
     readonly ackWaitMs: number
+  }
+  /** scale-out: the NATS JetStream bus */
+  readonly bus: {
+    /**
+     * a stored message a node took from a queue group (a rule partition's samples) but did not
+     * acknowledge goes to another node after this, ms; the same on every node (a node sets it on a
+     * queue group's consumer when it subscribes: NATS updates the existing consumer)
+     */
+    readonly ackWaitMs: number
+    /**
+     * copies of each stream Ronghe creates on NATS (bus, claims, rule leases): 1 on a single server,
+     * 3 on a three-node cluster so that losing a NATS node loses neither messages nor leases
+     */
+    readonly replicas: number
+  }
+  /** rule evaluation */
+  readonly rules: {
+    /**
+     * P: tenants are spread over this many rule partitions, each evaluated by one node of a cluster.
+     * Every node must use the same; change it only with every node stopped.
+     */
+    readonly partitions: number
+    /** scale-out: how often a node renews its membership and its partition leases, ms */
+    readonly leaseRenewMs: number
+    /** scale-out: a dead node's partitions are taken over after this, ms (unset: 3 × leaseRenewMs) */
+    readonly leaseTtlMs: number | undefined
+    /**
+     * scale-out: the name of the set of nodes that share the partitions (lease stream and queue
+     * groups); installations that share one NATS account need different names
+     */
+    readonly leaseGroup: string
   }
   /** OPC UA / Modbus adapters configured through the API */
   readonly adapters: {
@@ -126,6 +158,13 @@ export const DEFAULT_CONFIG: RongheConfig = {
   databaseUrl: undefined,
   natsUrl: undefined,
   natsMqtt: { enabled: true, ackWaitMs: 10_000 },
+  bus: { ackWaitMs: 30_000, replicas: 1 },
+  rules: {
+    partitions: DEFAULT_RULE_PARTITIONS,
+    leaseRenewMs: 2000,
+    leaseTtlMs: undefined,
+    leaseGroup: 'ronghe',
+  },
   adapters: { claimIntervalMs: 5000 },
   mqttUpstream: {
     url: undefined,
@@ -160,6 +199,7 @@ interface Key {
   readonly env: string
   readonly kind: Kind
   readonly min?: number
+  readonly max?: number
   readonly secret?: boolean
 }
 
@@ -189,6 +229,18 @@ const KEYS: readonly Key[] = [
   { path: ['natsUrl'], env: 'RONGHE_NATS_URL', kind: 'string' },
   { path: ['natsMqtt', 'enabled'], env: 'RONGHE_NATS_MQTT_ENABLED', kind: 'bool' },
   { path: ['natsMqtt', 'ackWaitMs'], env: 'RONGHE_NATS_MQTT_ACK_WAIT_MS', kind: 'int', min: 1000 },
+  { path: ['bus', 'ackWaitMs'], env: 'RONGHE_BUS_ACK_WAIT_MS', kind: 'int', min: 100 },
+  { path: ['bus', 'replicas'], env: 'RONGHE_NATS_REPLICAS', kind: 'int', min: 1, max: 5 },
+  {
+    path: ['rules', 'partitions'],
+    env: 'RONGHE_RULE_PARTITIONS',
+    kind: 'int',
+    min: 1,
+    max: MAX_RULE_PARTITIONS,
+  },
+  { path: ['rules', 'leaseRenewMs'], env: 'RONGHE_RULE_LEASE_RENEW_MS', kind: 'int', min: 50 },
+  { path: ['rules', 'leaseTtlMs'], env: 'RONGHE_RULE_LEASE_TTL_MS', kind: 'int', min: 100 },
+  { path: ['rules', 'leaseGroup'], env: 'RONGHE_RULE_LEASE_GROUP', kind: 'string' },
   {
     path: ['adapters', 'claimIntervalMs'],
     env: 'RONGHE_ADAPTERS_CLAIM_INTERVAL_MS',
@@ -235,6 +287,8 @@ const KEYS: readonly Key[] = [
 ]
 
 export class ConfigError extends Error {
+  /** stable, for scripts that start Ronghe */
+  readonly code = 'CONFIG_INVALID'
   readonly problems: readonly string[]
   constructor(problems: readonly string[]) {
     super(
@@ -273,12 +327,14 @@ function coerce(key: Key, raw: unknown, where: string, problems: string[]): unkn
             ? Number(asText)
             : Number.NaN
       const min = key.kind === 'port' ? 0 : (key.min ?? Number.MIN_SAFE_INTEGER)
-      const max = key.kind === 'port' ? 65535 : Number.MAX_SAFE_INTEGER
+      const max = key.kind === 'port' ? 65535 : (key.max ?? Number.MAX_SAFE_INTEGER)
       if (Number.isInteger(n) && n >= min && n <= max) return n
       problems.push(
         key.kind === 'port'
           ? `${name} must be a port number 0–65535 (0 = any free port), got ${JSON.stringify(raw)}`
-          : `${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`,
+          : key.max !== undefined
+            ? `${name} must be an integer from ${min} to ${key.max}, got ${JSON.stringify(raw)}`
+            : `${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`,
       )
       return undefined
     }
@@ -389,9 +445,28 @@ export function loadConfig(options: LoadConfigOptions = {}): RongheConfig {
     if (ident[k] !== undefined && !/^https?:\/\/\S+$/.test(String(ident[k])))
       problems.push(`identifiers.${k} must be an http(s) URL`)
   problems.push(...mqttUpstreamProblems(config.mqttUpstream as RongheConfig['mqttUpstream']))
+  problems.push(...ruleProblems(config.rules as RongheConfig['rules']))
   if (problems.length > 0) throw new ConfigError(problems)
   config.dataDir = resolve(config.dataDir as string)
   return deepFreeze(config as unknown as RongheConfig)
+}
+
+function ruleProblems(r: RongheConfig['rules']): string[] {
+  const out: string[] = []
+  // overrides and files are checked by the key table; these relate two keys, or name subjects
+  if (!Number.isInteger(r.partitions) || r.partitions < 1 || r.partitions > MAX_RULE_PARTITIONS)
+    out.push(
+      `RONGHE_RULE_PARTITIONS must be an integer from 1 to ${MAX_RULE_PARTITIONS}, got ${r.partitions}`,
+    )
+  if (r.leaseTtlMs !== undefined && r.leaseTtlMs < 2 * r.leaseRenewMs)
+    out.push(
+      `RONGHE_RULE_LEASE_TTL_MS (${r.leaseTtlMs}) must be at least twice RONGHE_RULE_LEASE_RENEW_MS (${r.leaseRenewMs}), so that one late renewal does not lose a lease`,
+    )
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(r.leaseGroup))
+    out.push(
+      `RONGHE_RULE_LEASE_GROUP must be 1–32 letters, digits, "_" or "-"; got ${JSON.stringify(r.leaseGroup)}`,
+    )
+  return out
 }
 
 function mqttUpstreamProblems(u: RongheConfig['mqttUpstream']): string[] {

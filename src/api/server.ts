@@ -152,11 +152,25 @@ export async function createApiServer(
     )
   })
 
-  app.get('/api/health', { schema: { tags: ['system'], security: [] } }, async () => ({
-    status: 'ok',
-    ingest: deps.pipeline.stats(),
-    ...(deps.mqttUpstream === undefined ? {} : { mqttUpstream: deps.mqttUpstream() }),
-  }))
+  app.get('/api/health', { schema: { tags: ['system'], security: [] } }, async () => {
+    const rules = deps.rules?.stats()
+    return {
+      status: 'ok',
+      ingest: deps.pipeline.stats(),
+      ...(deps.mqttUpstream === undefined ? {} : { mqttUpstream: deps.mqttUpstream() }),
+      // counts and partition numbers only (the route is public): which rule partitions this node
+      // evaluates — in a cluster the nodes' lists are disjoint and together cover 0…total-1
+      ...(rules === undefined
+        ? {}
+        : {
+            rules: {
+              samplesEvaluated: rules.samplesEvaluated,
+              transitionConflicts: rules.transitionConflicts,
+              partitions: rules.partitions,
+            },
+          }),
+    }
+  })
 
   registerAuthRoutes(app, deps)
   registerAdminRoutes(app, deps)

@@ -102,6 +102,26 @@ describe('nats bus specifics', { skip }, () => {
     }
   })
 
+  it('stores a publish retried with the same id once', async () => {
+    const bus = await open(isolated())
+    try {
+      const got: number[] = []
+      bus.subscribe<number>('sample.ingested.p1', (m) => void got.push(m.data), { queue: 'rules' })
+      await bus.ready()
+      await bus.publish('sample.ingested.p1', 1, { id: 'node-1-lsn-7' })
+      await bus.publish('sample.ingested.p1', 1, { id: 'node-1-lsn-7' }) // the retry
+      await bus.publish('sample.ingested.p1', 2, { id: 'node-1-lsn-8' })
+      await bus.publish('sample.ingested.p1', 3) // no id: never taken for a duplicate
+      await bus.publish('sample.ingested.p1', 3)
+      await until(() => got.length >= 4, 'the deliveries')
+      await bus.publish('sample.ingested.p1', 99)
+      await until(() => got.includes(99), 'the marker')
+      assert.deepEqual(got, [1, 2, 3, 3, 99])
+    } finally {
+      await bus.close()
+    }
+  })
+
   it('keeps what is published while the group has no member and hands it over on return', async () => {
     const cfg = isolated()
     const first = await open(cfg)

@@ -12,7 +12,7 @@ import {
   StorageType,
 } from '@nats-io/jetstream'
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node'
-import type { Bus, BusHandler, BusMessage, SubscribeOptions } from './bus.ts'
+import type { Bus, BusHandler, BusMessage, PublishOptions, SubscribeOptions } from './bus.ts'
 import { BusErrors } from './bus-errors.ts'
 
 /**
@@ -276,7 +276,7 @@ export async function createNatsBus(config: NatsBusConfig): Promise<NatsBus> {
     capabilities: { engine: 'nats', durable: true },
     streams,
 
-    async publish<T>(subject: string, data: T): Promise<void> {
+    async publish<T>(subject: string, data: T, options?: PublishOptions): Promise<void> {
       if (closed) return
       const cls = classify(subject, false)
       // a queue subscription made before this publish must see it: wait until it is bound
@@ -284,7 +284,12 @@ export async function createNatsBus(config: NatsBusConfig): Promise<NatsBus> {
       const payload = JSON.stringify(data ?? null)
       try {
         if (cls === 'live') nc.publish(natsSubject(cls, subject), payload)
-        else await js.publish(natsSubject(cls, subject), payload)
+        else
+          await js.publish(
+            natsSubject(cls, subject),
+            payload,
+            options?.id === undefined ? undefined : { msgID: options.id },
+          )
       } catch (err) {
         if (closed) return
         throw BusErrors.publishFailed(subject, err)

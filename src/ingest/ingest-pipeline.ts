@@ -9,7 +9,7 @@ import type {
   TenantSample,
 } from '../core/index.ts'
 import { isRongheError } from '../core/index.ts'
-import { type Bus, Subjects } from '../bus/index.ts'
+import { type Bus, DEFAULT_RULE_PARTITIONS, partitionOf, Subjects } from '../bus/index.ts'
 import type { MetaStore, NewPoint } from '../store/meta/index.ts'
 import type { SeriesStore } from '../store/series/series-store.ts'
 import { IngestErrors } from './ingest-errors.ts'
@@ -30,6 +30,11 @@ export interface IngestPipelineDeps {
    * an overloaded store slows acknowledgements instead of letting the lag grow)
    */
   readonly maxQueued?: number
+  /**
+   * rule partitions (`RONGHE_RULE_PARTITIONS`, default 16): a tenant's samples are announced on its
+   * partition's subject, so that one node of a cluster evaluates them in order
+   */
+  readonly rulePartitions?: number
 }
 
 export interface PointDefinition {
@@ -90,6 +95,20 @@ function inferDefinition(key: string, v: RawValue['value']): PointDefinition {
 export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
   const { meta, series, wal, bus, clock, log } = deps
   const maxQueued = deps.maxQueued ?? 50_000
+  const rulePartitions = deps.rulePartitions ?? DEFAULT_RULE_PARTITIONS
+  // a bad count must stop the start, not fail every publish later
+  partitionOf('', rulePartitions)
+  // the log's sequence numbers are this process's: the process id makes announcements' ids unique
+  const announceId = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+  const sampleSubjects = new Map<TenantId, string>()
+  const sampleSubject = (tenant: TenantId): string => {
+    let s = sampleSubjects.get(tenant)
+    if (s === undefined) {
+      s = Subjects.sampleIngestedFor(tenant, rulePartitions)
+      sampleSubjects.set(tenant, s)
+    }
+    return s
+  }
   const bindings = new Map<string, Promise<Map<string, Point>>>()
   const queue: { lsn: number; rows: readonly TenantSample[] }[] = []
   let queued = 0
@@ -203,8 +222,36 @@ export function createIngestPipeline(deps: IngestPipelineDeps): IngestPipeline {
     entriesPushed++
     queued += rows.length
     accepted += rows.length
-    void bus.publish(Subjects.sampleIngested, { tenant, samples })
+    announce(tenant, samples, lsn)
     if (!applying) void applyLoop()
+  }
+
+  /**
+   * Tells the bus (rules, live values) about samples made durable. On NATS the rules take them from
+   * a stream, so a publish that failed (a stream leader moving after a NATS node died) is tried again,
+   * with the same id so that JetStream stores it once if the first attempt did land after all.
+   */
+  function announce(tenant: TenantId, samples: readonly Sample[], lsn: number): void {
+    const subject = sampleSubject(tenant)
+    const id = `${announceId}-${lsn}`
+    void (async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await bus.publish(subject, { tenant, samples }, { id })
+          return
+        } catch (err) {
+          if (attempt >= 5 || stopped) {
+            log.error('samples stored but not announced: rules will not evaluate them', {
+              tenant,
+              samples: samples.length,
+              error: String(err),
+            })
+            return
+          }
+          await new Promise((r) => setTimeout(r, 250 * attempt))
+        }
+      }
+    })()
   }
 
   async function applyLoop(): Promise<void> {

@@ -74,6 +74,7 @@ export {
   pointsOfRule,
   type RulesService,
   type RulesServiceDeps,
+  type RulesServiceStats,
   type RuleView,
   type TemplateView,
 } from './rules-service.ts'

@@ -1,11 +1,12 @@
 /**
  * The rules service: the pure engine and alarm book put on the platform. Samples reach it from the bus
- * (`sample.ingested`, published once they are durable) and are evaluated as they arrive; every alarm
+ * (`sample.ingested.<partition>`, published once they are durable) and are evaluated as they arrive;
+ * in a cluster each rule partition is evaluated by the one node that holds its lease. Every alarm
  * transition is stored once (who, why), announced on the bus (`alarm.changed`) and to live watchers,
  * and handed to the notification dispatcher. Operator actions (acknowledge, shelve, …) go through the
  * same per-tenant queue, so the stored order is the order things happened.
  */
-import { type Bus, Subjects } from '../bus/index.ts'
+import { type Bus, followPartitions, type PartitionLeases, partitionOf, Subjects } from '../bus/index.ts'
 import {
   type AssetId,
   type Clock,
@@ -75,6 +76,22 @@ export interface RulesServiceDeps {
   /** notification transport (default: the real senders) */
   readonly send?: SendNotice
   readonly notifyRetryDelayMs?: number
+  /**
+   * Scale-out: the rule partitions this node holds (shared with other modules; started and closed
+   * by the caller). Samples are then taken per held partition from a queue group, so each is
+   * evaluated by one node; timers, baselines and escalations run for the held partitions' tenants
+   * only. Without it (the embedded shape) this node evaluates every tenant.
+   */
+  readonly partitions?: PartitionLeases
+}
+
+export interface RulesServiceStats {
+  /** samples handed to the engine (the tenant was loaded) since start */
+  readonly samplesEvaluated: number
+  /** alarm transitions another node had already recorded (see commit) */
+  readonly transitionConflicts: number
+  /** the rule partitions this node evaluates, and how many there are; null without partitions */
+  readonly partitions: { readonly held: readonly number[]; readonly total: number } | null
 }
 
 export interface RuleView extends StoredRule {
@@ -108,6 +125,7 @@ export interface RulesService {
   idle(): Promise<void>
   /** evaluates samples directly (what the bus subscription does), resolving when they are processed */
   ingest(tenant: TenantId, samples: readonly Sample[]): Promise<void>
+  stats(): RulesServiceStats
 
   listRules(tenant: TenantId): Promise<RuleView[]>
   getRule(tenant: TenantId, id: string): Promise<RuleView>
@@ -248,6 +266,17 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
   let learnTimer: NodeJS.Timeout | null = null
   let refreshTimers = new Map<TenantId, NodeJS.Timeout>()
   let stopped = false
+  let stopFollowing: (() => void) | null = null
+  const leases = deps.partitions ?? null
+  let samplesEvaluated = 0
+  let transitionConflicts = 0
+
+  const partitionOfTenant = (tenant: TenantId): number =>
+    leases === null ? 0 : partitionOf(tenant, leases.partitions)
+  /** whether this node evaluates the tenant: its partition is held here (always, without partitions) */
+  function owns(tenant: TenantId): boolean {
+    return leases === null || leases.holds(partitionOfTenant(tenant))
+  }
 
   const notifier: Notifier = createNotifier({
     clock,
@@ -263,6 +292,8 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
     }),
     ...(deps.send === undefined ? {} : { send: deps.send }),
     ...(deps.notifyRetryDelayMs === undefined ? {} : { retryDelayMs: deps.notifyRetryDelayMs }),
+    // the node that evaluates a tenant escalates its alarms; the others only keep track
+    escalates: owns,
     onError: (err) => log.error('notification failed', { error: String(err) }),
   })
 
@@ -312,22 +343,22 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
       skipped: new Map(),
     }
     settled.set(tenant, rt)
-    // waiting unacknowledged alarms keep escalating after a restart
+    // waiting unacknowledged alarms keep escalating after a restart, on the node that evaluates them
     for (const a of alarms) {
-      if (a.state === 'unacknowledged')
-        notifier.onTransition(
-          tenant,
-          {
-            alarmId: a.alarmId,
-            from: 'normal',
-            to: 'unacknowledged',
-            at: a.activeSince ?? a.lastChangeAt,
-            by: 'restore',
-            why: 'restored',
-            priority: a.priority,
-          },
-          a,
-        )
+      if (a.state !== 'unacknowledged' || !owns(tenant)) continue
+      const restored: AlarmEvent = {
+        alarmId: a.alarmId,
+        from: 'normal',
+        to: 'unacknowledged',
+        at: a.activeSince ?? a.lastChangeAt,
+        by: 'restore',
+        why: 'restored',
+        priority: a.priority,
+      }
+      // one node announces them again after a restart, as it always has; in a cluster a tenant is
+      // loaded again whenever its partition changes hands, and the notice would repeat each time
+      if (leases === null) notifier.onTransition(tenant, restored, a)
+      else notifier.observe(tenant, restored, a)
     }
     void rememberEquipmentNames(tenant)
     return rt
@@ -382,8 +413,10 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
     const conflicts = await store.recordTransitions(rt.tenant, records, events)
     let kept = events
     if (conflicts.length > 0) {
-      // another node sharing the store recorded these alarms' transitions first (every node
-      // evaluates every sample): take the stored records, and announce nothing for them
+      // another node sharing the store recorded these alarms' transitions first (an operator action
+      // there, or both nodes evaluating one partition for a moment while it changed hands): take
+      // the stored records, and announce nothing for them
+      transitionConflicts += conflicts.length
       const skip = new Set(conflicts)
       rt.book.restore((await store.listAlarms(rt.tenant)).filter((a) => skip.has(a.alarmId)))
       kept = events.filter((e) => !skip.has(e.alarmId))
@@ -424,14 +457,43 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
     // tenants without rules or alarms are not loaded just because their devices publish
     const p = tenants.get(tenant)
     if (p === undefined || stopped) return Promise.resolve()
-    return p.then((rt) => serial(rt, () => evaluate(rt, samples)))
+    return p.then((rt) =>
+      serial(rt, () => {
+        samplesEvaluated += samples.length
+        return evaluate(rt, samples)
+      }),
+    )
+  }
+
+  /** The loaded tenants of a rule partition. */
+  function tenantsOf(partition: number): TenantId[] {
+    return [...tenants.keys()].filter((t) => partitionOfTenant(t) === partition)
+  }
+
+  /**
+   * This node now evaluates `partition`: its alarms and active conditions may have moved on under
+   * the previous holder, so its loaded tenants are read again from the store before the first sample.
+   */
+  async function takeOver(partition: number): Promise<void> {
+    await Promise.all(tenantsOf(partition).map((t) => reload(t)))
+  }
+
+  /** This node no longer evaluates `partition`: finish what is queued and leave the baselines current. */
+  async function handOver(partition: number): Promise<void> {
+    for (const t of tenantsOf(partition)) {
+      const rt = await tenants.get(t)?.catch(() => null)
+      if (rt === null || rt === undefined) continue
+      await rt.queue
+      const state = rt.engine.exportLearned()
+      if (Object.keys(state).length > 0) await store.saveLearned(t, state, clock.now())
+    }
   }
 
   async function tick(now = clock.now()): Promise<void> {
     const all = await Promise.all([...tenants.values()].map((p) => p.catch(() => null)))
     await Promise.all(
       all.map((rt) =>
-        rt === null
+        rt === null || !owns(rt.tenant)
           ? null
           : serial(rt, async () => {
               const changes = rt.engine.tick(now)
@@ -454,6 +516,7 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
 
   async function saveLearned(): Promise<void> {
     for (const rt of settled.values()) {
+      if (!owns(rt.tenant)) continue
       const state = rt.engine.exportLearned()
       if (Object.keys(state).length > 0) await store.saveLearned(rt.tenant, state, clock.now())
     }
@@ -686,13 +749,31 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
   const service: RulesService = {
     async start() {
       for (const t of await store.tenantsForPlatform()) await rtOf(t)
-      unsubscribe.push(
-        bus.subscribe<{ tenant: TenantId; samples: readonly Sample[] }>(Subjects.sampleIngested, ({ data }) =>
-          ingest(data.tenant, data.samples).catch((err) =>
-            log.error('rule evaluation failed', { tenant: data.tenant, error: String(err) }),
-          ),
-        ),
-      )
+      const evaluateBatch = ({ data }: { data: { tenant: TenantId; samples: readonly Sample[] } }) =>
+        ingest(data.tenant, data.samples).catch((err) =>
+          log.error('rule evaluation failed', { tenant: data.tenant, error: String(err) }),
+        )
+      if (leases === null) {
+        unsubscribe.push(bus.subscribe(Subjects.sampleIngestedAll, evaluateBatch))
+      } else {
+        // one node per partition at a time, through the partition's durable consumer: a new holder
+        // resumes where the previous one stopped (what a dead holder had not acknowledged comes
+        // again after the bus's ack wait)
+        stopFollowing = followPartitions({
+          leases,
+          bus,
+          queue: 'rules',
+          subjectOf: Subjects.sampleIngestedIn,
+          handler: evaluateBatch,
+          prepare: takeOver,
+          settle: handOver,
+          onError: (err, partition) =>
+            log.error('taking over or handing over a rule partition failed', {
+              partition,
+              error: String(err),
+            }),
+        })
+      }
       // a transition another node recorded (an operator action there, or an evaluation it won):
       // this node's book takes the record, and this node's live watchers see it
       unsubscribe.push(
@@ -701,6 +782,8 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
           const { origin: _, ...change } = data
           const rt = settled.get(change.tenant)
           if (rt !== undefined) void serial(rt, () => rt.book.restore([change.alarm])).catch(() => undefined)
+          // whichever node escalates the alarm (now or after a change of holder) knows its state
+          notifier.observe(change.tenant, change.event, change.alarm)
           const ws = watchers.get(change.tenant)
           if (ws !== undefined) for (const w of ws) w(change)
         }),
@@ -747,6 +830,7 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
     async stop() {
       if (stopped) return
       stopped = true
+      stopFollowing?.()
       for (const u of unsubscribe) u()
       if (timer !== null) clearInterval(timer)
       if (learnTimer !== null) clearInterval(learnTimer)
@@ -760,6 +844,13 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
     idle,
     ingest(tenant, samples) {
       return ingest(tenant, samples)
+    },
+    stats() {
+      return {
+        samplesEvaluated,
+        transitionConflicts,
+        partitions: leases === null ? null : { held: leases.held(), total: leases.partitions },
+      }
     },
 
     async listRules(tenant) {

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Subjects } from '../bus/index.ts'
 import { createMemoryBus } from '../bus/memory-bus.ts'
+import { createLocalPartitionLeases } from '../bus/partition-leases.ts'
 import { createLogger, type PointId, type Sample } from '../core/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
 import { createSqliteMetaStore } from '../store/meta/sqlite-meta-store.ts'
@@ -138,12 +139,12 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
       quality: 'good',
     })
     try {
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [s(state.id, t0, 'running'), s(temp.id, t0, null, 40), s(state.id, t0 + HOUR, 'down')],
       })
       // the same episode, in the next batch: no second proposal
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [s(state.id, t0 + HOUR + 60_000, 'down'), s(state.id, t0 + HOUR + 120_000, null, 4)],
       })
@@ -156,7 +157,7 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
         to: t0 + HOUR + 30 * 60_000,
       })
       // repaired, then down again: a new breakdown, a new proposal
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         // out of order within the batch: the watcher judges them by time
         samples: [s(state.id, t0 + 2 * HOUR, 'down'), s(state.id, t0 + HOUR + 30 * 60_000, 'running')],
@@ -173,7 +174,7 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
         for (const o of option.operations.filter((x) => x.equipment === cnc.id))
           assert.ok(o.end <= t0 + 2 * HOUR || o.start - o.setupMs >= t0 + 2.5 * HOUR, JSON.stringify(o))
       // 'down' on a point that is not the state is no breakdown; nor is one after the plan's work on the CNC
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [
           s(temp.id, t0 + 3 * HOUR, 'down'),
@@ -188,8 +189,12 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
     }
 
     // a restarted node knows no episode: the CNC still down inside the pending proposal's outage is
-    // the same breakdown; once that outage is accepted, still the same; after it, a new one
+    // the same breakdown; once that outage is accepted, still the same; after it, a new one. This node
+    // follows rule partitions (as in a cluster, where it may have just taken over the tenant's): it
+    // holds partitions 0–3 and sees the batches of those only
+    const leases = createLocalPartitionLeases({ partitions: 4 })
     const restarted = createBreakdownWatcher({
+      partitions: leases,
       bus,
       meta,
       planning,
@@ -201,25 +206,38 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
       expectedRepairMs: async () => 30 * 60_000,
     })
     restarted.start()
+    await leases.start()
+    await new Promise((r) => setTimeout(r, 10))
     try {
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [s(state.id, t0 + 2 * HOUR + 10 * 60_000, 'down')],
       })
       await restarted.idle()
       assert.equal(audits.length, 2, 'inside the pending proposal: no new proposal')
       await planning.acceptProposal(tenant, plan.id, 'rightShift')
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [s(state.id, t0 + 2 * HOUR + 20 * 60_000, 'running')],
       })
-      await bus.publish(Subjects.sampleIngested, {
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [s(state.id, t0 + 2 * HOUR + 25 * 60_000, 'down')],
       })
       await restarted.idle()
       assert.equal(audits.length, 2, 'inside the accepted outage: no new proposal')
-      await bus.publish(Subjects.sampleIngested, {
+      // a partition this node does not hold: another node's to judge
+      await bus.publish(Subjects.sampleIngestedIn(7), {
+        tenant,
+        samples: [
+          s(state.id, t0 + 2 * HOUR + 40 * 60_000, 'running'),
+          s(state.id, t0 + 2 * HOUR + 45 * 60_000, 'down'),
+        ],
+      })
+      await new Promise((r) => setTimeout(r, 10))
+      await restarted.idle()
+      assert.equal(audits.length, 2, 'a batch of a partition not held here')
+      await bus.publish(Subjects.sampleIngestedIn(3), {
         tenant,
         samples: [
           s(state.id, t0 + 2 * HOUR + 40 * 60_000, 'running'),
@@ -229,6 +247,7 @@ describe('breakdown watcher on a real bus, metadata store and planning service',
       await restarted.idle()
       assert.equal(audits.length, 3, 'after the outage: a new breakdown')
     } finally {
+      await leases.close()
       await restarted.stop()
     }
   })

@@ -1,12 +1,11 @@
 /**
  * Turns a machine going down into a breakdown proposal without a planner asking. It listens to
- * `sample.ingested`, picks out equipment `state` points, and on the first `down` of an episode asks
+ * `sample.ingested.>`, picks out equipment `state` points, and on the first `down` of an episode asks
  * the planning service to repair every schedule that still has work on that equipment from then on.
  * The outage it proposes runs from the `down` sample for the equipment's expected repair time (its
  * MTTR when the caller knows it, else a default); the planner still decides which option to accept.
  */
-import { Subjects } from '../bus/index.ts'
-import type { Bus } from '../bus/index.ts'
+import { type Bus, followPartitions, type PartitionLeases, Subjects } from '../bus/index.ts'
 import type { AssetId, Logger, PointId, Sample, TenantId } from '../core/index.ts'
 import { CoreErrors } from '../core/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
@@ -76,6 +75,12 @@ export interface BreakdownWatcherOptions {
   readonly defaultRepairMs?: number
   /** solver time for the re-optimised option, ms; default 1000 */
   readonly timeLimitMs?: number
+  /**
+   * Scale-out: the rule partitions this node holds. Every node would otherwise see every `down` and
+   * each propose the same repair; with them, a tenant's samples are taken from the queue group of
+   * its partition on the node holding it, so one node proposes. Without them, every sample is seen.
+   */
+  readonly partitions?: PartitionLeases
 }
 
 export interface BreakdownWatcher {
@@ -183,18 +188,37 @@ export function createBreakdownWatcher(options: BreakdownWatcherOptions): Breakd
     start() {
       if (!stopped) return
       stopped = false
-      unsubscribe.push(
-        bus.subscribe<{ tenant: TenantId; samples: readonly Sample[] }>(
-          Subjects.sampleIngested,
-          ({ data }) => {
-            chain = chain
-              .then(() => handle(data.tenant, data.samples))
-              .catch((err) =>
-                log.error('breakdown watcher failed on a batch', { tenant: data.tenant, error: String(err) }),
-              )
-          },
-        ),
-      )
+      const onBatch = ({
+        data,
+      }: {
+        data: { tenant: TenantId; samples: readonly Sample[] }
+      }): Promise<void> => {
+        chain = chain
+          .then(() => handle(data.tenant, data.samples))
+          .catch((err) =>
+            log.error('breakdown watcher failed on a batch', { tenant: data.tenant, error: String(err) }),
+          )
+        return chain
+      }
+      if (options.partitions === undefined)
+        unsubscribe.push(bus.subscribe(Subjects.sampleIngestedAll, onBatch))
+      // a new holder starts with no episodes in memory: a machine already down when it took over
+      // "goes down" again, which breakdown() recognises (the outage or proposal covering it)
+      else
+        unsubscribe.push(
+          followPartitions({
+            leases: options.partitions,
+            bus,
+            queue: 'breakdowns',
+            subjectOf: Subjects.sampleIngestedIn,
+            handler: onBatch,
+            settle: async () => {
+              await chain
+            },
+            onError: (err, partition) =>
+              log.error('following a rule partition failed', { partition, error: String(err) }),
+          }),
+        )
       // a point moved to another asset, or a device deleted: look the points up again
       unsubscribe.push(bus.subscribe('point.changed', forget))
       unsubscribe.push(bus.subscribe('device.deleted', forget))

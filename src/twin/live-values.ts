@@ -26,7 +26,7 @@ export function createLiveValues(bus: Bus): LiveValues {
   >()
 
   const unsubscribe = bus.subscribe<{ tenant: TenantId; samples: readonly Sample[] }>(
-    Subjects.sampleIngested,
+    Subjects.sampleIngestedAll,
     ({ data }) => {
       let m = latest.get(data.tenant)
       if (!m) {

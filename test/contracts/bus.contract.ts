@@ -16,7 +16,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { Bus, BusMessage } from '../../src/bus/bus.ts'
+import { type Bus, type BusMessage, Subjects } from '../../src/bus/bus.ts'
 
 /** Resolves when `cond()` holds; rejects after `ms` (a bound for the test, not a speed assertion). */
 async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
@@ -96,6 +96,26 @@ export function busContract(name: string, open: () => Promise<Bus>): void {
         await until(() => got.length === 2 && all.length === 1, 'wildcard deliveries')
         assert.deepEqual(got, ['alarm.raised', 'alarm.cleared.line1'])
         assert.deepEqual(all, ['alarmx.raised'])
+      })
+    })
+
+    it('carries rule-partition subjects: `.>` sees every partition, a queue member only its own', async () => {
+      await withBus(async (bus) => {
+        const all: string[] = []
+        const p3: number[] = []
+        const bare: number[] = []
+        bus.subscribe(Subjects.sampleIngestedAll, (m) => void all.push(m.subject))
+        bus.subscribe<number>(Subjects.sampleIngestedIn(3), (m) => void p3.push(m.data), { queue: 'rules' })
+        bus.subscribe<number>('sample.ingested', (m) => void bare.push(m.data))
+        // the un-partitioned subject of earlier versions is not below `sample.ingested.>`
+        await bus.publish('sample.ingested', 0)
+        await bus.publish(Subjects.sampleIngestedIn(3), 1)
+        await bus.publish(Subjects.sampleIngestedIn(15), 2)
+        await bus.publish(Subjects.sampleIngestedIn(3), 3)
+        await until(() => all.length === 3 && p3.length === 2 && bare.length === 1, 'partition deliveries')
+        assert.deepEqual(all, ['sample.ingested.p3', 'sample.ingested.p15', 'sample.ingested.p3'])
+        assert.deepEqual(p3, [1, 3])
+        assert.deepEqual(bare, [0])
       })
     })
 

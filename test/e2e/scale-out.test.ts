@@ -80,4 +80,23 @@ describe('a node on PostgreSQL and NATS JetStream', () => {
       [[ts, 3.25]],
     )
   })
+
+  it('holds every rule partition while it is the only node, and says so on /api/health', async (t) => {
+    if (skip || !p) return t.skip(skip)
+    type Health = { rules?: { partitions: { held: number[]; total: number } | null } }
+    const held = await eventually(
+      async () => {
+        const r = await p?.api<Health>('GET', '/api/health')
+        const parts = r?.body.rules?.partitions
+        return parts !== null && parts !== undefined && parts.held.length === parts.total ? parts : undefined
+      },
+      10_000,
+      'every rule partition',
+    )
+    assert.equal(held.total, 16)
+    assert.deepEqual(
+      held.held,
+      Array.from({ length: 16 }, (_, i) => i),
+    )
+  })
 })

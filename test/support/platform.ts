@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type RongheApp, type StartOptions, startRonghe } from '../../src/app.ts'
+import { jetstreamManager } from '@nats-io/jetstream'
+import { connect } from '@nats-io/transport-node'
 import { loadConfig } from '../../src/config.ts'
 import { createLogger, usccCheckChar } from '../../src/core/index.ts'
 
@@ -52,9 +55,14 @@ export async function startTestPlatform(
       RONGHE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       RONGHE_DEMO: 'false',
       RONGHE_LOG_LEVEL: 'error',
+      // platforms of one test file on the shared NATS server form one cluster; other files' (and
+      // other checkouts') platforms must not take its rule partitions or share its consumers
+      ...(options.env?.RONGHE_NATS_URL === undefined ? {} : { RONGHE_RULE_LEASE_GROUP: leaseGroup }),
       ...options.env,
     },
   })
+  const group = config.natsUrl === undefined ? undefined : config.rules.leaseGroup
+  if (group !== undefined) groupUsers.set(group, (groupUsers.get(group) ?? 0) + 1)
   const app = await startRonghe(config, { ...options.start, log: createLogger('error') })
   const baseUrl = `http://127.0.0.1:${app.httpPort}`
 
@@ -130,7 +138,30 @@ export async function startTestPlatform(
       })
       return { id: d.body.id, username: c.body.username, password: c.body.password, token: t.body.token }
     },
-    stop: () => app.stop(),
+    async stop() {
+      await app.stop()
+      if (group === undefined || config.natsUrl === undefined) return
+      const left = (groupUsers.get(group) ?? 1) - 1
+      groupUsers.set(group, left)
+      if (left === 0) await dropLeaseGroup(config.natsUrl, group)
+    },
+  }
+}
+
+const leaseGroup = `t${process.pid}${randomBytes(3).toString('hex')}`
+const groupUsers = new Map<string, number>()
+
+/** The test's lease stream and its partitions' durable consumers, once no platform of the file uses them. */
+async function dropLeaseGroup(url: string, group: string): Promise<void> {
+  const nc = await connect({ servers: url.split(',') })
+  try {
+    const jsm = await jetstreamManager(nc)
+    await jsm.streams.delete(`RONGHE_RULE_LEASES_${group}`).catch(() => false)
+    for await (const c of jsm.consumers.list('RONGHE_SAMPLES')) {
+      if (c.name.includes(group)) await jsm.consumers.delete('RONGHE_SAMPLES', c.name).catch(() => false)
+    }
+  } finally {
+    await nc.close()
   }
 }
 

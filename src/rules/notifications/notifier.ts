@@ -25,12 +25,22 @@ export interface NotifierDeps {
   /** attempts per delivery (default 3) and the pause before the first retry, doubled each time (default 1 s) */
   readonly attempts?: number
   readonly retryDelayMs?: number
+  /**
+   * whether this process escalates the tenant's alarms (default: every tenant). In a cluster only the
+   * node that evaluates a tenant does; the others keep track, so that they can take over.
+   */
+  readonly escalates?: (tenant: TenantId) => boolean
   readonly onError?: (err: unknown) => void
 }
 
 export interface Notifier {
   /** Feed every recorded transition, with the alarm's record after it. */
   onTransition(tenant: TenantId, event: AlarmEvent, record: AlarmRecord): void
+  /**
+   * A transition announced elsewhere (another node recorded and notified it): keeps track of what
+   * waits for acknowledgement, for escalation, without sending anything.
+   */
+  observe(tenant: TenantId, event: AlarmEvent, record: AlarmRecord): void
   /** Sends escalations due at `now` (default clock.now()). */
   tick(now?: number): void
   /** Resolves when no delivery is in flight (tests, shutdown). */
@@ -145,14 +155,18 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     void job.finally(() => inFlight.delete(job))
   }
 
+  function track(tenant: TenantId, e: AlarmEvent, r: AlarmRecord): void {
+    const pk = `${tenant}\u0000${e.alarmId}`
+    if (e.to === 'unacknowledged') {
+      const p = pending.get(pk)
+      if (p === undefined) pending.set(pk, { tenant, since: e.at, record: r, told: new Set() })
+      else p.record = r
+    } else pending.delete(pk)
+  }
+
   return {
     onTransition(tenant, e, r) {
-      const pk = `${tenant}\u0000${e.alarmId}`
-      if (e.to === 'unacknowledged') {
-        const p = pending.get(pk)
-        if (p === undefined) pending.set(pk, { tenant, since: e.at, record: r, told: new Set() })
-        else p.record = r
-      } else pending.delete(pk)
+      track(tenant, e, r)
       const reason = reasonOf(e)
       if (reason === null) return
       for (const c of deps.channelsOf(tenant)) {
@@ -161,8 +175,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         deliver(tenant, c, notice(tenant, reason, r, e.at))
       }
     },
+    observe: track,
     tick(now = deps.clock.now()) {
       for (const p of pending.values()) {
+        if (deps.escalates !== undefined && !deps.escalates(p.tenant)) continue
         for (const c of deps.channelsOf(p.tenant)) {
           if (c.escalateAfterMs === null || p.told.has(c.id) || !matches(c, p.record)) continue
           if (now - p.since < c.escalateAfterMs) continue
