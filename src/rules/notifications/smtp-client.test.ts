@@ -29,7 +29,10 @@ describe('SMTP messages with attachments (multipart/mixed, base64)', () => {
     assert.ok(raw.endsWith(`\r\n--${boundary}--\r\n`))
     // a non-ASCII file name is a RFC 2231 parameter, never raw UTF-8 in a header
     assert.match(raw, /filename\*=UTF-8''%E8%83%BD%E6%BA%90%E6%97%A5%E6%8A%A5\.pdf/)
-    assert.ok([...raw].every((c) => c.charCodeAt(0) < 128), 'the message is 7-bit')
+    assert.ok(
+      [...raw].every((c) => c.charCodeAt(0) < 128),
+      'the message is 7-bit',
+    )
   })
 
   it('leaves a message without attachments as one text/plain part', () => {
