@@ -11,6 +11,7 @@ import { connect } from '@nats-io/transport-node'
 import { startSmtpSink } from '../../test/support/smtp-sink.ts'
 import { needService, tcpReachable } from '../../test/support/services.ts'
 import { createEnergyReports, referenceRollups } from '../analytics/index.ts'
+import { createLocalJobClaims } from '../bus/job-claims.ts'
 import { createNatsJobClaims, type NatsJobClaims } from '../bus/nats-job-claims.ts'
 import { createPeriodicJobs, type PeriodicJobs } from '../bus/periodic-jobs.ts'
 import { ManualClock, type TenantId } from '../core/index.ts'
@@ -193,6 +194,63 @@ describe('scheduled reports delivered once across two nodes (NATS job claims)', 
       [d?.status, d?.attempts, d?.lastError?.startsWith('HTTP 500 from 127.0.0.1:')],
       ['failed', 5, true],
     )
+  })
+})
+
+describe('a delivery left "sending" by a node that stopped', () => {
+  it('waits for the lease, then counts it as an attempt and sends again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ronghe-report-lease-'))
+    const rx = await receiver()
+    const clock = new ManualClock(cst(2026, 12, 5, 3))
+    const meta = await createSqliteMetaStore({ path: join(dir, 'meta.db'), clock })
+    const series = await createDuckdbSeriesStore({ path: join(dir, 'series.duckdb') })
+    try {
+      const svc = createReportSubscriptions({
+        meta,
+        clock,
+        reports: createEnergyReports({ meta, rollups: series.rollups ?? referenceRollups(series) }),
+        channelsOf: async () => [webhook('hook', `${rx.url}/ok`)],
+        log: quiet,
+        leaseMs: 30 * 60_000,
+      })
+      const cluster = { claims: createLocalJobClaims(), holder: 'me' }
+      const tenant = (
+        await meta.createTenantForPlatform({
+          name: 't',
+          uscc: `91440600LS${run}`,
+          industryCode: 'C',
+          regionCode: '440600',
+        })
+      ).id
+      const s = await svc.create(
+        tenant,
+        { name: 'd', scope: 'enterprise', period: 'day', formats: ['xlsx'], channelId: 'hook' },
+        'test',
+      )
+      // what a node leaves behind when it dies between its claim of attempt 1 and the send
+      await meta.putReportDelivery(tenant, {
+        subscriptionId: s.id,
+        periodKey: '2026-12-04',
+        status: 'sending',
+        attempts: 1,
+        lastError: null,
+        sentAt: null,
+        updatedAt: clock.now(),
+      })
+      assert.deepEqual(await svc.runDue(cluster), { sent: 0, failed: 0, skipped: 1 })
+      clock.advance(29 * 60_000)
+      assert.deepEqual(await svc.runDue(cluster), { sent: 0, failed: 0, skipped: 1 })
+      assert.equal(rx.hits.length, 0)
+      clock.advance(2 * 60_000)
+      assert.deepEqual(await svc.runDue(cluster), { sent: 1, failed: 0, skipped: 0 })
+      const d = await meta.getReportDelivery(tenant, s.id, '2026-12-04')
+      assert.deepEqual([d?.status, d?.attempts], ['sent', 2])
+      assert.deepEqual(rx.hits, [{ sub: s.id, period: '2026-12-04' }])
+    } finally {
+      await meta.close()
+      await series.close()
+      rx.server.close()
+    }
   })
 })
 
