@@ -23,6 +23,7 @@ import type { SeriesStore } from '../store/series/series-store.ts'
 import {
   createReportSender,
   createReportSubscriptions,
+  publicError,
   type ReportParcel,
   type ReportSubscriptions,
   renderReportFiles,
@@ -194,6 +195,25 @@ describe('scheduled reports delivered once across two nodes (NATS job claims)', 
       [d?.status, d?.attempts, d?.lastError?.startsWith('HTTP 500 from 127.0.0.1:')],
       ['failed', 5, true],
     )
+  })
+})
+
+describe('delivery errors as they are stored', () => {
+  it('keeps a URL’s host and drops its path and query, where robot tokens and keys live', () => {
+    assert.equal(
+      publicError(new Error('POST https://oapi.dingtalk.com/robot/send?access_token=SECRET123 refused')),
+      'POST https://oapi.dingtalk.com/… refused',
+    )
+  })
+  it('says why fetch failed', async () => {
+    // a port nobody listens on: one that was just closed
+    const s = createServer()
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+    const port = (s.address() as AddressInfo).port
+    await new Promise((r) => s.close(r))
+    const err = await fetch(`http://127.0.0.1:${port}/hook?key=SECRET`).catch((e: unknown) => e)
+    assert.match(publicError(err), new RegExp(`^fetch failed: .*ECONNREFUSED 127\\.0\\.0\\.1:${port}$`))
+    assert.doesNotMatch(publicError(err), /SECRET/)
   })
 })
 

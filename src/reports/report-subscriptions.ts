@@ -118,7 +118,9 @@ const ERROR_MAX = 300
 
 /** An error as it may be stored and shown: no URL paths or queries (robot tokens live there), short. */
 export function publicError(err: unknown): string {
-  const raw = err instanceof Error ? err.message : String(err)
+  // fetch says only "fetch failed"; what failed (ECONNREFUSED, a TLS error) is in its cause
+  const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : ''
+  const raw = (err instanceof Error ? err.message : String(err)) + cause
   return raw
     .replace(/\b(https?):\/\/([^/\s?#]+)[^\s]*/g, '$1://$2/…')
     .replace(/\s+/g, ' ')
