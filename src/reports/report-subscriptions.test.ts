@@ -17,8 +17,14 @@ import { createPeriodicJobs, type PeriodicJobs } from '../bus/periodic-jobs.ts'
 import { ManualClock, type TenantId } from '../core/index.ts'
 import type { NotificationChannel } from '../rules/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
+import { createPostgresMetaStore } from '../store/meta/postgres-meta-store.ts'
 import { createSqliteMetaStore } from '../store/meta/sqlite-meta-store.ts'
 import { createDuckdbSeriesStore } from '../store/series/duckdb-series-store.ts'
+import {
+  createScratchDatabase,
+  needPostgres,
+  type ScratchDatabase,
+} from '../store/series/postgres-scratch.ts'
 import type { SeriesStore } from '../store/series/series-store.ts'
 import {
   createReportSender,
@@ -74,129 +80,153 @@ async function receiver(): Promise<{ server: Server; url: string; hits: { sub: s
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits }
 }
 
-describe('scheduled reports delivered once across two nodes (NATS job claims)', { skip: natsSkip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ronghe-report-subs-'))
-  const clock = new ManualClock(cst(2026, 11, 30, 2))
-  const claimsOpened: NatsJobClaims[] = []
-  const metas: MetaStore[] = []
-  let series: SeriesStore
-  let rx: Awaited<ReturnType<typeof receiver>>
-  let tenant: TenantId
-  const nodes: { svc: ReportSubscriptions; jobs: PeriodicJobs; claims: NatsJobClaims; holder: string }[] = []
-  const subs: string[] = []
+/**
+ * Two nodes, each with its own connection to one metadata database and its own NATS connection, on
+ * one claims stream. Run on SQLite (a shared file) and on PostgreSQL (the scale-out shape).
+ */
+function twoNodes(
+  engine: string,
+  skip: string | undefined,
+  openMeta: (dir: string, clock: ManualClock) => Promise<MetaStore>,
+): void {
+  describe(`scheduled reports delivered once across two nodes (NATS job claims, ${engine})`, { skip }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ronghe-report-subs-'))
+    const clock = new ManualClock(cst(2026, 11, 30, 2))
+    const claimsOpened: NatsJobClaims[] = []
+    const metas: MetaStore[] = []
+    let series: SeriesStore
+    let rx: Awaited<ReturnType<typeof receiver>>
+    let tenant: TenantId
+    const nodes: { svc: ReportSubscriptions; jobs: PeriodicJobs; claims: NatsJobClaims; holder: string }[] =
+      []
+    const subs: string[] = []
 
-  before(async () => {
-    rx = await receiver()
-    series = await createDuckdbSeriesStore({ path: join(dir, 'series.duckdb') })
-    for (let n = 0; n < 2; n++) {
-      // two nodes: each its own connection to the shared metadata and its own NATS connection
-      const meta = await createSqliteMetaStore({ path: join(dir, 'meta.db'), clock })
-      metas.push(meta)
-      const claims = await createNatsJobClaims({
-        url,
-        stream: `T${run}_REPORTS`,
-        subjectPrefix: `t${run}.reports.jobs`,
-      })
-      claimsOpened.push(claims)
-      const svc = createReportSubscriptions({
-        meta,
-        clock,
-        reports: createEnergyReports({ meta, rollups: series.rollups ?? referenceRollups(series) }),
-        channelsOf: async () => [webhook('hook', `${rx.url}/ok`), webhook('bad', `${rx.url}/fail`)],
-        log: quiet,
-      })
-      const holder = `node-${n}`
-      const jobs = createPeriodicJobs({ claims, clock, holder, log: quiet, tickMs: 0 })
-      jobs.add({
-        name: 'report-subscriptions',
-        periodMs: HOUR,
-        run: () => svc.runDue({ claims, holder }).then(() => undefined),
-      })
-      nodes.push({ svc, jobs, claims, holder })
-    }
-    const meta = metas[0] as MetaStore
-    tenant = (
-      await meta.createTenantForPlatform({
-        name: '南海铝业',
-        uscc: `91440605RS${run}`,
-        industryCode: 'C3216',
-        regionCode: '440605',
-      })
-    ).id
-    for (const [period, formats, channelId] of [
-      ['day', ['xlsx'], 'hook'],
-      ['day', ['pdf'], 'hook'],
-      ['month', ['xlsx', 'pdf'], 'hook'],
-    ] as const) {
+    before(async () => {
+      rx = await receiver()
+      series = await createDuckdbSeriesStore({ path: join(dir, 'series.duckdb') })
+      for (let n = 0; n < 2; n++) {
+        // two nodes: each its own connection to the shared metadata and its own NATS connection
+        const meta = await openMeta(dir, clock)
+        metas.push(meta)
+        const claims = await createNatsJobClaims({
+          url,
+          stream: `T${run}_${engine}_REPORTS`,
+          subjectPrefix: `t${run}.${engine}.reports.jobs`,
+        })
+        claimsOpened.push(claims)
+        const svc = createReportSubscriptions({
+          meta,
+          clock,
+          reports: createEnergyReports({ meta, rollups: series.rollups ?? referenceRollups(series) }),
+          channelsOf: async () => [webhook('hook', `${rx.url}/ok`), webhook('bad', `${rx.url}/fail`)],
+          log: quiet,
+        })
+        const holder = `node-${n}`
+        const jobs = createPeriodicJobs({ claims, clock, holder, log: quiet, tickMs: 0 })
+        jobs.add({
+          name: 'report-subscriptions',
+          periodMs: HOUR,
+          run: () => svc.runDue({ claims, holder }).then(() => undefined),
+        })
+        nodes.push({ svc, jobs, claims, holder })
+      }
+      const meta = metas[0] as MetaStore
+      tenant = (
+        await meta.createTenantForPlatform({
+          name: '南海铝业',
+          uscc: `91440605RS${engine}${run}`,
+          industryCode: 'C3216',
+          regionCode: '440605',
+        })
+      ).id
+      for (const [period, formats, channelId] of [
+        ['day', ['xlsx'], 'hook'],
+        ['day', ['pdf'], 'hook'],
+        ['month', ['xlsx', 'pdf'], 'hook'],
+      ] as const) {
+        const s = await nodes[0]?.svc.create(
+          tenant,
+          { name: `${period}-${formats.join('+')}`, scope: 'enterprise', period, formats, channelId },
+          'test',
+        )
+        subs.push(s?.id as string)
+      }
+    })
+    after(async () => {
+      for (const n of nodes) await n.jobs.stop()
+      for (const c of claimsOpened) await c.close()
+      for (const m of metas) await m.close()
+      await series?.close()
+      rx?.server.close()
+      const nc = await connect({ servers: url })
+      const jsm = await jetstreamManager(nc)
+      await jsm.streams.delete(`T${run}_${engine}_REPORTS`).catch(() => false)
+      await nc.close()
+    })
+
+    it('sends each (subscription, period) once when both nodes tick every hour for three days', async () => {
+      for (let h = 0; h < 72; h++) {
+        await Promise.all(nodes.flatMap((n) => [n.jobs.tick(), n.jobs.tick()]))
+        clock.advance(HOUR)
+      }
+      const seen = rx.hits.map((x) => `${x.sub} ${x.period}`)
+      assert.equal(new Set(seen).size, seen.length, `a report sent twice: ${seen.join(', ')}`)
+      const [day1, day2, month] = subs as [string, string, string]
+      const days = ['2026-11-29', '2026-11-30', '2026-12-01', '2026-12-02']
+      for (const s of [day1, day2])
+        assert.deepEqual(
+          rx.hits.filter((x) => x.sub === s).map((x) => x.period),
+          days,
+        )
+      // October was due at the start (before 1 December 01:00), November from then on
+      assert.deepEqual(
+        rx.hits.filter((x) => x.sub === month).map((x) => x.period),
+        ['2026-10', '2026-11'],
+      )
+    })
+
+    it('sends once even when both nodes run the job at the same moment (the per-attempt claim)', async () => {
+      // bypass the hourly claim: a slow node still at work when the next hour's run starts elsewhere
+      clock.advance(24 * HOUR)
+      const before = rx.hits.length
+      for (let i = 0; i < 3; i++)
+        await Promise.all(nodes.map((n) => n.svc.runDue({ claims: n.claims, holder: n.holder })))
+      const fresh = rx.hits.slice(before).map((x) => `${x.sub} ${x.period}`)
+      assert.deepEqual(fresh.sort(), [`${subs[0]} 2026-12-03`, `${subs[1]} 2026-12-03`].sort())
+    })
+
+    it('counts one attempt per claim across the nodes and stops after five', async () => {
       const s = await nodes[0]?.svc.create(
         tenant,
-        { name: `${period}-${formats.join('+')}`, scope: 'enterprise', period, formats, channelId },
+        { name: 'failing', scope: 'enterprise', period: 'day', formats: ['xlsx'], channelId: 'bad' },
         'test',
       )
-      subs.push(s?.id as string)
-    }
-  })
-  after(async () => {
-    for (const n of nodes) await n.jobs.stop()
-    for (const c of claimsOpened) await c.close()
-    for (const m of metas) await m.close()
-    await series?.close()
-    rx?.server.close()
-    const nc = await connect({ servers: url })
-    const jsm = await jetstreamManager(nc)
-    await jsm.streams.delete(`T${run}_REPORTS`).catch(() => false)
-    await nc.close()
-  })
-
-  it('sends each (subscription, period) once when both nodes tick every hour for three days', async () => {
-    for (let h = 0; h < 72; h++) {
-      await Promise.all(nodes.flatMap((n) => [n.jobs.tick(), n.jobs.tick()]))
-      clock.advance(HOUR)
-    }
-    const seen = rx.hits.map((x) => `${x.sub} ${x.period}`)
-    assert.equal(new Set(seen).size, seen.length, `a report sent twice: ${seen.join(', ')}`)
-    const [day1, day2, month] = subs as [string, string, string]
-    const days = ['2026-11-29', '2026-11-30', '2026-12-01', '2026-12-02']
-    for (const s of [day1, day2])
+      const id = s?.id as string
+      for (let i = 0; i < 8; i++) {
+        await Promise.all(nodes.map((n) => n.svc.runDue({ claims: n.claims, holder: n.holder })))
+      }
+      assert.equal(rx.hits.filter((x) => x.sub === id).length, 5)
+      const [d] = await (metas[1] as MetaStore).listReportDeliveries(tenant, id)
       assert.deepEqual(
-        rx.hits.filter((x) => x.sub === s).map((x) => x.period),
-        days,
+        [d?.status, d?.attempts, d?.lastError?.startsWith('HTTP 500 from 127.0.0.1:')],
+        ['failed', 5, true],
       )
-    // October was due at the start (before 1 December 01:00), November from then on
-    assert.deepEqual(
-      rx.hits.filter((x) => x.sub === month).map((x) => x.period),
-      ['2026-10', '2026-11'],
-    )
+    })
   })
+}
 
-  it('sends once even when both nodes run the job at the same moment (the per-attempt claim)', async () => {
-    // bypass the hourly claim: a slow node still at work when the next hour's run starts elsewhere
-    clock.advance(24 * HOUR)
-    const before = rx.hits.length
-    for (let i = 0; i < 3; i++)
-      await Promise.all(nodes.map((n) => n.svc.runDue({ claims: n.claims, holder: n.holder })))
-    const fresh = rx.hits.slice(before).map((x) => `${x.sub} ${x.period}`)
-    assert.deepEqual(fresh.sort(), [`${subs[0]} 2026-12-03`, `${subs[1]} 2026-12-03`].sort())
+twoNodes('sqlite', natsSkip, (dir, clock) => createSqliteMetaStore({ path: join(dir, 'meta.db'), clock }))
+const pgSkip = natsSkip ?? (await needPostgres())
+let scratch: ScratchDatabase | undefined
+if (pgSkip === undefined) {
+  before(async () => {
+    scratch = await createScratchDatabase('reports')
   })
-
-  it('counts one attempt per claim across the nodes and stops after five', async () => {
-    const s = await nodes[0]?.svc.create(
-      tenant,
-      { name: 'failing', scope: 'enterprise', period: 'day', formats: ['xlsx'], channelId: 'bad' },
-      'test',
-    )
-    const id = s?.id as string
-    for (let i = 0; i < 8; i++) {
-      await Promise.all(nodes.map((n) => n.svc.runDue({ claims: n.claims, holder: n.holder })))
-    }
-    assert.equal(rx.hits.filter((x) => x.sub === id).length, 5)
-    const [d] = await (metas[1] as MetaStore).listReportDeliveries(tenant, id)
-    assert.deepEqual(
-      [d?.status, d?.attempts, d?.lastError?.startsWith('HTTP 500 from 127.0.0.1:')],
-      ['failed', 5, true],
-    )
-  })
-})
+  after(async () => scratch?.drop())
+}
+twoNodes('postgres', pgSkip, (_, clock) =>
+  createPostgresMetaStore({ url: (scratch as ScratchDatabase).url, clock }),
+)
 
 describe('delivery errors as they are stored', () => {
   it('keeps a URL’s host and drops its path and query, where robot tokens and keys live', () => {
