@@ -65,7 +65,7 @@ describe('report subscriptions on the energy page in headless Chromium', { skip 
     await page.locator('[data-testid=login-submit]').click()
     await page.locator('[data-testid=main-menu]').getByText('能源管理', { exact: true }).click()
     const section = page.locator('[data-testid=report-subscriptions]')
-    await section.getByText('报表订阅').waitFor()
+    await section.getByText('报表订阅', { exact: true }).waitFor()
     await section.locator('[data-state=empty]').getByText('还没有报表订阅').waitFor()
 
     await section.locator('[data-testid=subs-add]').click()
