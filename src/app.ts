@@ -45,7 +45,13 @@ import {
 } from './rules/index.ts'
 import { type BreakdownWatcher, createBreakdownWatcher } from './scheduling/breakdown-watcher.ts'
 import { openPlanningService, openPostgresPlanningService } from './scheduling/planning-service.ts'
-import { openDowntimeReasonStore, openPostgresDowntimeReasonStore } from './analytics/index.ts'
+import {
+  createEnergyReports,
+  openDowntimeReasonStore,
+  openPostgresDowntimeReasonStore,
+  referenceRollups,
+} from './analytics/index.ts'
+import { createReportSubscriptions } from './reports/index.ts'
 import { createSecurityService, type SecurityService } from './security/security-service.ts'
 import type { MetaStore } from './store/meta/index.ts'
 import { createPostgresMetaStore } from './store/meta/postgres-meta-store.ts'
@@ -328,6 +334,15 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     await sparkplug.start()
   }
 
+  // scheduled energy reports over the tenants' notification channels; their hourly job is added below
+  const reportSubscriptions = createReportSubscriptions({
+    meta,
+    clock,
+    reports: createEnergyReports({ meta, rollups: series.rollups ?? referenceRollups(series) }),
+    channelsOf: (tenant) => rules.listChannels(tenant),
+    log: log.child('reports'),
+  })
+
   const webRoot = options.webRoot ?? new URL('../web/dist', import.meta.url).pathname
   let httpPort = config.http.port
   const api = await createApiServer({
@@ -344,6 +359,7 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
     adapters,
     planning,
     downtime,
+    reportSubscriptions,
     ...(mqttUpstream === null
       ? {}
       : {
@@ -433,6 +449,14 @@ export async function startRonghe(config: RongheConfig, options: StartOptions = 
         }
         if (page.items.length < 500) break
       }
+    },
+  })
+  // Scheduled reports: each hour, every report due and not yet sent (each attempt claimed once more)
+  periodic.add({
+    name: 'report-subscriptions',
+    periodMs: 3_600_000,
+    run: async () => {
+      await reportSubscriptions.runDue({ claims, holder: `${hostname()}:${process.pid}` })
     },
   })
   periodic.start()

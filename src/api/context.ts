@@ -7,6 +7,7 @@ import type { AdapterManager } from '../ingest/adapter-manager.ts'
 import type { IngestPipeline } from '../ingest/ingest-pipeline.ts'
 import type { RulesService } from '../rules/index.ts'
 import type { PlanningService } from '../scheduling/planning-service.ts'
+import type { ReportSubscriptions } from '../reports/index.ts'
 import type { MetaStore } from '../store/meta/index.ts'
 import type { SeriesStore } from '../store/series/series-store.ts'
 import type { Actor, Principal, SecurityService } from '../security/security-service.ts'
@@ -40,6 +41,8 @@ export interface ApiDeps {
   readonly planning?: PlanningService
   /** downtime reason catalogues and assignments; routes are not registered without it */
   readonly downtime?: DowntimeReasonStore
+  /** scheduled energy reports; routes are not registered without it */
+  readonly reportSubscriptions?: ReportSubscriptions
   /**
    * the external-broker front door's counters for /api/health (sessions connected and subscribed,
    * messages stored, refusals by code), when it is on

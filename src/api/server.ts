@@ -20,6 +20,7 @@ import { registerDeviceRoutes } from './routes/device-routes.ts'
 import { registerIdentifierRoutes } from './routes/identifier-routes.ts'
 import { registerLiveRoutes } from './routes/live-routes.ts'
 import { registerPlanningRoutes } from './routes/planning-routes.ts'
+import { registerReportSubscriptionRoutes } from './routes/report-subscription-routes.ts'
 import { registerRulesRoutes } from './routes/rules-routes.ts'
 import { registerSeriesRoutes } from './routes/series-routes.ts'
 
@@ -184,6 +185,8 @@ export async function createApiServer(
   registerAnalyticsRoutes(app, deps)
   if (deps.downtime) registerDowntimeRoutes(app, { ...deps, downtime: deps.downtime })
   if (deps.planning) registerPlanningRoutes(app, { ...deps, planning: deps.planning })
+  if (deps.reportSubscriptions)
+    registerReportSubscriptionRoutes(app, { ...deps, reportSubscriptions: deps.reportSubscriptions })
   return app
 }
 

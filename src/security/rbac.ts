@@ -33,6 +33,8 @@ export type Permission =
   | 'plan:write'
   | 'downtime:assign'
   | 'downtime:write'
+  | 'report:read'
+  | 'report:write'
 
 const VIEWER: readonly Permission[] = [
   'tenant:read',
@@ -45,6 +47,7 @@ const VIEWER: readonly Permission[] = [
   'alarm:read',
   'workorder:read',
   'plan:read',
+  'report:read',
 ]
 // operators handle alarms (acknowledge, shelve) and maintenance work orders
 // and give the stretches of loss time their downtime reasons
@@ -60,6 +63,8 @@ const ENGINEER: readonly Permission[] = [
   'rule:write',
   'plan:write',
   'downtime:write',
+  // report subscriptions send the enterprise's figures out over its notification channels
+  'report:write',
 ]
 const ENTERPRISE_ADMIN: readonly Permission[] = [
   ...ENGINEER,
@@ -85,6 +90,9 @@ const GRANTS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
     'device:read',
     'point:read',
     'series:read',
+    // its own region's scheduled reports (scope=region only; the routes refuse enterprise scope)
+    'report:read',
+    'report:write',
   ]),
 }
 

@@ -241,5 +241,69 @@ export function metaStoreContract(name: string, open: () => Promise<MetaStore>):
       await assert.rejects(store.updateAsset(a, s.id, { parentId: s.id }), { code: 'VALIDATION_FAILED' })
       await assert.rejects(store.updateAsset(b, s.id as AssetId, { name: 'hijack' }), { code: 'NOT_FOUND' })
     })
+    it('keeps report subscriptions and their deliveries per tenant', async () => {
+      const s = await store.createReportSubscription(a, {
+        name: '能源日报',
+        scope: 'enterprise',
+        regionCode: null,
+        period: 'day',
+        formats: ['xlsx', 'pdf'],
+        channelId: 'mail',
+        enabled: true,
+        createdBy: 'usr_1',
+      })
+      assert.match(s.id, /^rsub_[0-9a-z]+$/)
+      assert.deepEqual((await store.getReportSubscription(a, s.id)).formats, ['xlsx', 'pdf'])
+      assert.deepEqual(
+        (await store.listReportSubscriptions(a)).map((x) => x.id),
+        [s.id],
+      )
+      assert.deepEqual(await store.listReportSubscriptions(b), [])
+      // another tenant's id behaves like an id that does not exist
+      await assert.rejects(store.getReportSubscription(b, s.id), { code: 'NOT_FOUND' })
+      await assert.rejects(store.updateReportSubscription(b, s.id, { enabled: false }), { code: 'NOT_FOUND' })
+      await assert.rejects(store.deleteReportSubscription(b, s.id), { code: 'NOT_FOUND' })
+      const d = {
+        subscriptionId: s.id,
+        periodKey: '2026-12-04',
+        status: 'failed' as const,
+        attempts: 1,
+        lastError: 'HTTP 500 from example.com',
+        sentAt: null,
+        updatedAt: 1_765_000_000_000,
+      }
+      await assert.rejects(store.putReportDelivery(b, d), { code: 'NOT_FOUND' })
+      await store.putReportDelivery(a, d)
+      await store.putReportDelivery(a, {
+        ...d,
+        status: 'sent',
+        attempts: 2,
+        lastError: null,
+        sentAt: 1_765_000_100_000,
+        updatedAt: 1_765_000_100_000,
+      })
+      assert.deepEqual(await store.getReportDelivery(a, s.id, '2026-12-04'), {
+        ...d,
+        status: 'sent',
+        attempts: 2,
+        lastError: null,
+        sentAt: 1_765_000_100_000,
+        updatedAt: 1_765_000_100_000,
+      })
+      assert.equal(await store.getReportDelivery(b, s.id, '2026-12-04'), null)
+      assert.equal((await store.listReportDeliveries(a, s.id)).length, 1)
+      assert.deepEqual(await store.listReportDeliveries(b, s.id), [])
+
+      const off = await store.updateReportSubscription(a, s.id, { enabled: false, formats: ['pdf'] })
+      assert.equal(off.enabled, false)
+      assert.deepEqual(off.formats, ['pdf'])
+      assert.ok(!(await store.listEnabledReportSubscriptionsForPlatform()).some((x) => x.id === s.id))
+      await store.updateReportSubscription(a, s.id, { enabled: true })
+      assert.ok((await store.listEnabledReportSubscriptionsForPlatform()).some((x) => x.id === s.id))
+
+      await store.deleteReportSubscription(a, s.id)
+      await assert.rejects(store.getReportSubscription(a, s.id), { code: 'NOT_FOUND' })
+      assert.equal(await store.getReportDelivery(a, s.id, '2026-12-04'), null)
+    })
   })
 }

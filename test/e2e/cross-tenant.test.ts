@@ -19,6 +19,7 @@ interface Ids {
   product: string
   order: string
   schedule: string
+  reportSubscription: string
 }
 
 /** Every route that takes an id, with how to call it against the other tenant's ids. */
@@ -186,6 +187,33 @@ const ID_ROUTES: { method: string; url: string; path: (b: Ids) => string; body?:
     path: (b) => `/api/planning/schedules/${b.schedule}/check`,
     body: () => ({ moves: [] }),
   },
+  {
+    method: 'GET',
+    url: '/api/report-subscriptions/:id',
+    path: (b) => `/api/report-subscriptions/${b.reportSubscription}`,
+  },
+  {
+    method: 'PATCH',
+    url: '/api/report-subscriptions/:id',
+    path: (b) => `/api/report-subscriptions/${b.reportSubscription}`,
+    body: () => ({ enabled: false }),
+  },
+  {
+    method: 'DELETE',
+    url: '/api/report-subscriptions/:id',
+    path: (b) => `/api/report-subscriptions/${b.reportSubscription}`,
+  },
+  {
+    method: 'GET',
+    url: '/api/report-subscriptions/:id/deliveries',
+    path: (b) => `/api/report-subscriptions/${b.reportSubscription}/deliveries`,
+  },
+  {
+    method: 'POST',
+    url: '/api/report-subscriptions/:id/send',
+    path: (b) => `/api/report-subscriptions/${b.reportSubscription}/send`,
+    body: () => ({}),
+  },
 ]
 
 /**
@@ -333,6 +361,12 @@ describe('tenants cannot see or touch each other', () => {
       body: { orderIds: [order.body.id], timeLimitMs: 100 },
     })
     if (schedule.status !== 201) throw new Error(`schedule: ${JSON.stringify(schedule.body)}`)
+    const subscription = await p.api<{ id: string }>('POST', '/api/report-subscriptions', {
+      token: b.token,
+      body: { name: '乙 日报', scope: 'enterprise', period: 'day', formats: ['xlsx'], channelId: 'b-ch' },
+    })
+    if (subscription.status !== 201)
+      throw new Error(`report subscription: ${JSON.stringify(subscription.body)}`)
     bIds = {
       rule: 'b-rule',
       template: 'b-tpl',
@@ -349,6 +383,7 @@ describe('tenants cannot see or touch each other', () => {
       product: product.body.id,
       order: order.body.id,
       schedule: schedule.body.id,
+      reportSubscription: subscription.body.id,
     }
   })
   after(async () => p.stop())

@@ -15,4 +15,11 @@ export {
 export * from './notification-types.ts'
 export { createNotifier, type Notifier, type NotifierDeps } from './notifier.ts'
 export { createSender, type SendNotice } from './senders.ts'
-export { buildMessage, type MailMessage, SmtpError, type SmtpOptions, sendMail } from './smtp-client.ts'
+export {
+  buildMessage,
+  type MailAttachment,
+  type MailMessage,
+  SmtpError,
+  type SmtpOptions,
+  sendMail,
+} from './smtp-client.ts'

@@ -21,12 +21,21 @@ export interface SmtpOptions {
   readonly clientName?: string
 }
 
+export interface MailAttachment {
+  /** the file's name as the recipient sees it; non-ASCII names are encoded (RFC 2231) */
+  readonly filename: string
+  readonly contentType: string
+  readonly content: Uint8Array
+}
+
 export interface MailMessage {
   readonly from: string
   readonly to: readonly string[]
   readonly subject: string
   readonly text: string
   readonly date?: number
+  /** files sent with the text: the message becomes multipart/mixed (RFC 2046 §5.1.3) */
+  readonly attachments?: readonly MailAttachment[]
 }
 
 export class SmtpError extends Error {
@@ -49,11 +58,30 @@ function addressOf(s: string): string {
   return (m ? (m[1] as string) : s).trim()
 }
 
-/** The message in RFC 5322 form with CRLF line ends; body base64 so any UTF-8 text passes 7-bit relays. */
-export function buildMessage(m: MailMessage, domain: string): string {
-  const body = Buffer.from(m.text.replace(/\r?\n/g, '\r\n'), 'utf8')
+/** base64 in lines of 76 characters (RFC 2045 §6.8), each ended by CRLF. */
+function base64Lines(data: Uint8Array): string {
+  return Buffer.from(data)
     .toString('base64')
     .replace(/.{1,76}/g, '$&\r\n')
+}
+
+/** A MIME parameter value: quoted when ASCII, RFC 2231 `name*=UTF-8''…` otherwise. */
+function mimeParam(name: string, value: string): string {
+  if (/^[\x20-\x7e]*$/.test(value)) return `${name}="${value.replace(/[\\"]/g, '\\$&')}"`
+  const encoded = encodeURIComponent(value).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  )
+  return `${name}*=UTF-8''${encoded}`
+}
+
+/**
+ * The message in RFC 5322 form with CRLF line ends; text and files base64 so any UTF-8 text and any
+ * bytes pass 7-bit relays. With attachments it is multipart/mixed: the text first, then one part per
+ * file (RFC 2045/2046, Content-Disposition per RFC 2183).
+ */
+export function buildMessage(m: MailMessage, domain: string): string {
+  const body = base64Lines(Buffer.from(m.text.replace(/\r?\n/g, '\r\n'), 'utf8'))
   const headers = [
     `From: ${m.from}`,
     `To: ${m.to.join(', ')}`,
@@ -61,10 +89,31 @@ export function buildMessage(m: MailMessage, domain: string): string {
     `Date: ${new Date(m.date ?? Date.now()).toUTCString().replace('GMT', '+0000')}`,
     `Message-ID: <${randomUUID()}@${domain}>`,
     'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=utf-8',
-    'Content-Transfer-Encoding: base64',
   ]
-  return `${headers.join('\r\n')}\r\n\r\n${body}`
+  const attachments = m.attachments ?? []
+  if (attachments.length === 0) {
+    headers.push('Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64')
+    return `${headers.join('\r\n')}\r\n\r\n${body}`
+  }
+  // base64 never contains "=_", so this boundary cannot occur inside a part (RFC 2046 §5.1.1)
+  const boundary = `=_rh_${randomUUID().replace(/-/g, '').slice(0, 24)}`
+  headers.push(`Content-Type: multipart/mixed; boundary="${boundary}"`)
+  const parts = [
+    ['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64', '', body].join('\r\n'),
+    ...attachments.map((a) =>
+      [
+        // parameters on folded lines (RFC 5322 §2.2.3) keep header lines short
+        `Content-Type: ${a.contentType};\r\n ${mimeParam('name', a.filename)}`,
+        'Content-Transfer-Encoding: base64',
+        `Content-Disposition: attachment;\r\n ${mimeParam('filename', a.filename)}`,
+        '',
+        base64Lines(a.content),
+      ].join('\r\n'),
+    ),
+  ]
+  // each part's body already ends with CRLF, which belongs to the delimiter that follows
+  const multipart = `${parts.map((p) => `--${boundary}\r\n${p}`).join('')}--${boundary}--\r\n`
+  return `${headers.join('\r\n')}\r\n\r\n${multipart}`
 }
 
 interface Reply {

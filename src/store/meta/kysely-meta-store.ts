@@ -32,9 +32,10 @@ import type {
   NewUser,
   SessionRow,
 } from './meta-store.ts'
+import { kyselyReportSubscriptions, type ReportTables } from './kysely-report-subscriptions.ts'
 
 /** Row shapes as stored. Column names are snake_case; the port speaks camelCase. */
-export interface MetaDatabase {
+export interface MetaDatabase extends ReportTables {
   tenants: {
     id: string
     name: string
@@ -312,6 +313,8 @@ export function createKyselyMetaStore(
 
   const store: MetaStore = {
     capabilities: { engine },
+    // the same connection, seen through only the two tables it owns
+    ...kyselyReportSubscriptions(db as unknown as Kysely<ReportTables>, clock),
 
     async createTenantForPlatform(t: NewTenant): Promise<Tenant> {
       const row: Row<'tenants'> = {

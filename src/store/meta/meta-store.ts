@@ -106,6 +106,45 @@ export interface CredentialMatch {
   readonly device: Device
 }
 
+/** A scheduled energy report (report subscription): what is sent, how often and over which channel. */
+export interface ReportSubscription {
+  readonly id: string
+  readonly tenantId: TenantId
+  readonly name: string
+  /** enterprise: the tenant's own report; region: a regional authority's report for `regionCode` */
+  readonly scope: 'enterprise' | 'region'
+  /** the GB/T 2260 region of a region report (the authority's own); null for enterprise reports */
+  readonly regionCode: string | null
+  readonly period: 'day' | 'month'
+  readonly formats: readonly ('xlsx' | 'pdf')[]
+  /** one of the tenant's notification channels (e-mail or webhook) */
+  readonly channelId: string
+  readonly enabled: boolean
+  readonly createdBy: string
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+export type NewReportSubscription = Omit<ReportSubscription, 'id' | 'tenantId' | 'createdAt' | 'updatedAt'>
+export type ReportSubscriptionPatch = Partial<
+  Pick<ReportSubscription, 'name' | 'enabled' | 'formats' | 'channelId'>
+>
+
+/**
+ * One report of one period for one subscription. `sending` is held by the node that claimed the
+ * attempt; a `sending` row that is not finished within the claim's lease counts as a failed attempt.
+ */
+export interface ReportDelivery {
+  readonly subscriptionId: string
+  /** 'YYYY-MM-DD' (day) or 'YYYY-MM' (month), Asia/Shanghai */
+  readonly periodKey: string
+  readonly status: 'sending' | 'sent' | 'failed'
+  readonly attempts: number
+  /** what went wrong last, without secrets (no URL query, no password) */
+  readonly lastError: string | null
+  readonly sentAt: number | null
+  readonly updatedAt: number
+}
+
 /**
  * Metadata: tenants, users, sessions, API keys, ISA-95 assets, devices, credentials, points, audit.
  * Every method takes the tenant; methods that do not are platform-level and named `…ForPlatform`.
@@ -197,6 +236,32 @@ export interface MetaStore {
   listAudit(tenant: TenantId | null, q?: AuditQuery): Promise<Page<AuditEntry>>
   /** recomputes the hash chain; returns the first broken seq, or null when intact */
   verifyAuditChainForPlatform(): Promise<number | null>
+
+  createReportSubscription(tenant: TenantId, s: NewReportSubscription): Promise<ReportSubscription>
+  getReportSubscription(tenant: TenantId, id: string): Promise<ReportSubscription>
+  listReportSubscriptions(tenant: TenantId): Promise<readonly ReportSubscription[]>
+  updateReportSubscription(
+    tenant: TenantId,
+    id: string,
+    patch: ReportSubscriptionPatch,
+  ): Promise<ReportSubscription>
+  /** also removes its deliveries */
+  deleteReportSubscription(tenant: TenantId, id: string): Promise<void>
+  /** the enabled subscriptions of every tenant: what the scheduler looks at */
+  listEnabledReportSubscriptionsForPlatform(): Promise<readonly ReportSubscription[]>
+  getReportDelivery(
+    tenant: TenantId,
+    subscriptionId: string,
+    periodKey: string,
+  ): Promise<ReportDelivery | null>
+  /** newest first (by last change) */
+  listReportDeliveries(
+    tenant: TenantId,
+    subscriptionId: string,
+    limit?: number,
+  ): Promise<readonly ReportDelivery[]>
+  /** inserts or replaces the delivery of (subscription, period); NOT_FOUND for another tenant's subscription */
+  putReportDelivery(tenant: TenantId, d: ReportDelivery): Promise<void>
 
   close(): Promise<void>
 }

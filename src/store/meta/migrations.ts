@@ -144,6 +144,51 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_tenant_at').on('audit_log').columns(['tenant_id', 'at']).execute()
     },
   },
+  '0002_report_subscriptions': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('report_subscriptions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('region_code', 'text')
+        .addColumn('period', 'text', (c) => c.notNull())
+        // "xlsx", "pdf" or "xlsx,pdf"
+        .addColumn('formats', 'text', (c) => c.notNull())
+        .addColumn('channel_id', 'text', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createIndex('report_subscriptions_tenant')
+        .on('report_subscriptions')
+        .column('tenant_id')
+        .execute()
+
+      await db.schema
+        .createTable('report_deliveries')
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+        .addColumn('subscription_id', 'text', (c) =>
+          c.notNull().references('report_subscriptions.id').onDelete('cascade'),
+        )
+        .addColumn('period_key', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('sent_at', 'bigint')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('report_deliveries_pk', ['subscription_id', 'period_key'])
+        .execute()
+      await db.schema
+        .createIndex('report_deliveries_tenant_sub')
+        .on('report_deliveries')
+        .columns(['tenant_id', 'subscription_id', 'updated_at'])
+        .execute()
+    },
+  },
 }
 
 class StaticProvider implements MigrationProvider {

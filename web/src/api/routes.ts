@@ -80,6 +80,13 @@ export const API_ROUTES = {
   planningBreakdown: ['POST', '/api/planning/schedules/{scheduleId}/breakdown'],
   planningAccept: ['POST', '/api/planning/schedules/{scheduleId}/accept'],
   planningCheck: ['POST', '/api/planning/schedules/{scheduleId}/check'],
+  notificationChannels: ['GET', '/api/notification-channels'],
+  reportSubscriptions: ['GET', '/api/report-subscriptions'],
+  createReportSubscription: ['POST', '/api/report-subscriptions'],
+  updateReportSubscription: ['PATCH', '/api/report-subscriptions/{id}'],
+  deleteReportSubscription: ['DELETE', '/api/report-subscriptions/{id}'],
+  reportDeliveries: ['GET', '/api/report-subscriptions/{id}/deliveries'],
+  sendReportNow: ['POST', '/api/report-subscriptions/{id}/send'],
 } as const satisfies Record<string, readonly [string, string]>
 
 export type RouteName = keyof typeof API_ROUTES

@@ -8,6 +8,7 @@ import { useAsync } from '../../components/use-async.ts'
 import { formatTime, useI18n } from '../../i18n.tsx'
 import { useSession } from '../../session.tsx'
 import { beijingDate, beijingMidnight, DAY, num, pct, ReportLinks } from './common.tsx'
+import { ReportSubscriptions } from './ReportSubscriptions.tsx'
 import { type AnalyticsKey, useAnalyticsI18n } from './strings.ts'
 import type { Carrier, EnergyResult, OeeReport } from './types.ts'
 
@@ -106,6 +107,7 @@ export default function EnergyPage(): ReactNode {
       <AsyncView state={data} isEmpty={(d) => d.meters.length === 0} empty={ta('energy.noMeters')}>
         {(d) => <EnergyBody d={d} lang={lang} />}
       </AsyncView>
+      <ReportSubscriptions scope="enterprise" />
     </Card>
   )
 }

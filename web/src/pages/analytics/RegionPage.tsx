@@ -5,6 +5,7 @@ import { EChart } from '../../components/EChart.tsx'
 import { AsyncView } from '../../components/PageState.tsx'
 import { useAsync } from '../../components/use-async.ts'
 import { beijingDate, beijingMidnight, DAY, num, pct, ReportLinks } from './common.tsx'
+import { ReportSubscriptions } from './ReportSubscriptions.tsx'
 import { useAnalyticsI18n } from './strings.ts'
 import type { RegionEnergyResult, RegionEnterprise } from './types.ts'
 import { useSession } from '../../session.tsx'
@@ -59,6 +60,7 @@ export default function RegionPage(): ReactNode {
       <AsyncView state={data} isEmpty={(d) => d.enterprises.length === 0} empty={ta('region.none')}>
         {(d) => <RegionBody d={d} />}
       </AsyncView>
+      <ReportSubscriptions scope="region" />
     </Card>
   )
 }
