@@ -9,10 +9,10 @@ import type { EnergyReport } from '../analytics/index.ts'
 import type { JobClaims } from '../bus/job-claims.ts'
 import type { Clock, TenantId } from '../core/index.ts'
 import {
-  type EmailConfig,
   type MailAttachment,
   type NotificationChannel,
   sendMail,
+  smtpOptionsOf,
   type WebhookConfig,
   webhookSignature,
 } from '../rules/index.ts'
@@ -195,19 +195,6 @@ export function reportWebhookRequest(
   if (config.secret !== undefined && config.secret !== '')
     headers['x-ronghe-signature'] = webhookSignature(config.secret, timestamp, body)
   return { url: config.url, headers, body }
-}
-
-function smtpOptionsOf(c: EmailConfig, timeoutMs: number) {
-  return {
-    host: c.host,
-    port: c.port,
-    timeoutMs,
-    ...(c.secure === undefined ? {} : { secure: c.secure }),
-    ...(c.starttls === undefined ? {} : { starttls: c.starttls }),
-    ...(c.username === undefined ? {} : { username: c.username }),
-    ...(c.password === undefined ? {} : { password: c.password }),
-    ...(c.allowSelfSigned === undefined ? {} : { allowSelfSigned: c.allowSelfSigned }),
-  }
 }
 
 /** The real transport: SMTP with attachments, or an HTTP POST. */

@@ -14,7 +14,7 @@ export {
 } from './message-formats.ts'
 export * from './notification-types.ts'
 export { createNotifier, type Notifier, type NotifierDeps } from './notifier.ts'
-export { createSender, type SendNotice } from './senders.ts'
+export { createSender, type SendNotice, smtpOptionsOf } from './senders.ts'
 export {
   buildMessage,
   type MailAttachment,

@@ -9,8 +9,8 @@ import {
   webhookRequest,
   wecomRequest,
 } from './message-formats.ts'
-import type { AlarmNotice, NotificationChannel } from './notification-types.ts'
-import { sendMail } from './smtp-client.ts'
+import type { AlarmNotice, EmailConfig, NotificationChannel } from './notification-types.ts'
+import { type SmtpOptions, sendMail } from './smtp-client.ts'
 
 export type SendNotice = (channel: NotificationChannel, notice: AlarmNotice, now: number) => Promise<void>
 
@@ -24,6 +24,20 @@ async function post(req: HttpRequestSpec, timeoutMs: number): Promise<string> {
   const text = await r.text()
   if (r.status < 200 || r.status >= 300) throw new Error(`HTTP ${r.status} from ${new URL(req.url).host}`)
   return text
+}
+
+/** The SMTP client's options for an e-mail channel (alarm notices and scheduled reports). */
+export function smtpOptionsOf(c: EmailConfig, timeoutMs: number): SmtpOptions {
+  return {
+    host: c.host,
+    port: c.port,
+    timeoutMs,
+    ...(c.secure === undefined ? {} : { secure: c.secure }),
+    ...(c.starttls === undefined ? {} : { starttls: c.starttls }),
+    ...(c.username === undefined ? {} : { username: c.username }),
+    ...(c.password === undefined ? {} : { password: c.password }),
+    ...(c.allowSelfSigned === undefined ? {} : { allowSelfSigned: c.allowSelfSigned }),
+  }
 }
 
 export function createSender(options: { timeoutMs?: number } = {}): SendNotice {
@@ -48,19 +62,13 @@ export function createSender(options: { timeoutMs?: number } = {}): SendNotice {
       }
       case 'email': {
         const c = channel.config
-        await sendMail(
-          {
-            host: c.host,
-            port: c.port,
-            timeoutMs,
-            ...(c.secure === undefined ? {} : { secure: c.secure }),
-            ...(c.starttls === undefined ? {} : { starttls: c.starttls }),
-            ...(c.username === undefined ? {} : { username: c.username }),
-            ...(c.password === undefined ? {} : { password: c.password }),
-            ...(c.allowSelfSigned === undefined ? {} : { allowSelfSigned: c.allowSelfSigned }),
-          },
-          { from: c.from, to: c.to, subject: noticeSubject(notice), text: noticeText(notice), date: now },
-        )
+        await sendMail(smtpOptionsOf(c, timeoutMs), {
+          from: c.from,
+          to: c.to,
+          subject: noticeSubject(notice),
+          text: noticeText(notice),
+          date: now,
+        })
         return
       }
     }
