@@ -799,11 +799,12 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
       const invalidate = ({ data }: { data: { tenant: TenantId } }): void => directory.invalidate(data.tenant)
       unsubscribe.push(bus.subscribe('point.changed', invalidate))
       unsubscribe.push(bus.subscribe('device.deleted', invalidate))
-      // a machine's new points may complete a template's bindings
+      // a machine's new points may complete a template's bindings; in a cluster the node holding the
+      // tenant's partition writes the rules (the others reload them when it announces the change)
       unsubscribe.push(
         bus.subscribe<{ tenant: TenantId }>(Subjects.pointRegistered, ({ data }) => {
           const rt = settled.get(data.tenant)
-          if (rt === undefined || rt.templates.size === 0 || stopped) return
+          if (rt === undefined || rt.templates.size === 0 || stopped || !owns(data.tenant)) return
           clearTimeout(refreshTimers.get(data.tenant))
           const t = setTimeout(() => {
             refreshTimers.delete(data.tenant)
