@@ -190,10 +190,23 @@ describe('web console in headless Chromium', { skip }, () => {
     await page.locator('[data-testid=devices-page]').getByText('press-01').first().waitFor()
     await shot('devices')
     await page.locator('[data-testid=create-device]').click()
-    const modal = page.locator('.ant-modal')
-    await modal.locator('input').nth(0).fill('注塑机 07')
-    await modal.locator('input').nth(1).fill('inj-07')
-    await page.locator('[data-testid=create-device-ok]').click()
+    await page.locator('#device-name').fill('注塑机 07')
+    await page.locator('#device-key').fill('inj-07')
+    // Under load (CI) the dialog once stayed open with no request sent: a click during its opening
+    // animation that did not take. Click again only while nothing was sent, so no device is created twice.
+    for (let i = 1; ; i++) {
+      const sent = page.waitForRequest(
+        (r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/devices',
+        { timeout: 5_000 },
+      )
+      await page.locator('[data-testid=create-device-ok]').click()
+      try {
+        await sent
+        break
+      } catch (err) {
+        if (i >= 3) throw err
+      }
+    }
     const panel = page.locator('[data-testid=connection-panel]')
     await panel.waitFor()
     await page.locator('[data-testid=issue-password]').click()
