@@ -1,2 +1,3 @@
 export * from './bus.ts'
 export * from './partition-leases.ts'
+export * from './job-claims.ts'

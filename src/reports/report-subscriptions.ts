@@ -6,7 +6,7 @@
  * exactly one node builds and sends it.
  */
 import type { EnergyReport } from '../analytics/index.ts'
-import type { JobClaims } from '../bus/job-claims.ts'
+import type { JobClaims } from '../bus/index.ts'
 import type { Clock, TenantId } from '../core/index.ts'
 import {
   type MailAttachment,
