@@ -100,7 +100,10 @@ async function deriveBounded(c: DuckDBConnection): Promise<number> {
     )
   ).getRows()[0] as [number | null]
   const floor = lowest === null ? '' : `AND x.ts >= ${lowest}`
-  await c.run(`DELETE FROM meter_pieces p USING ${BOUNDS} b WHERE p.sid = b.sid AND p.hour >= ${LO}`)
+  const pieceFloor = lowest === null ? '' : `AND p.hour >= ${lowest}`
+  await c.run(
+    `DELETE FROM meter_pieces p USING ${BOUNDS} b WHERE p.sid = b.sid AND p.hour >= ${LO} ${pieceFloor}`,
+  )
   const ins = await c.run(`INSERT INTO meter_pieces
     WITH s AS (
       SELECT x.sid, x.ts, x.value FROM samples_all x JOIN ${BOUNDS} b ON x.sid = b.sid
@@ -227,7 +230,10 @@ export function meterPieceCutSql(sids: readonly number[], from: number): string 
   ), pend AS (
     SELECT sid, ${hourOf(`min(ts) - ${I}`)} AS p FROM samples_hot WHERE sid IN (${list}) GROUP BY sid
   ), top AS (
-    SELECT p.sid, max(p.hour) AS h FROM meter_pieces p JOIN ms ON p.sid = ms.sid GROUP BY p.sid
+    -- a series whose pieces end before the window reads samples from from − 15 min either way, so
+    -- only pieces from there on are looked at (older row groups are skipped)
+    SELECT p.sid, max(p.hour) AS h FROM meter_pieces p JOIN ms ON p.sid = ms.sid
+    WHERE p.hour >= ${hourOf(String(from - I))} GROUP BY p.sid
   ), cut AS (
     SELECT top.sid, least(top.h, coalesce(pend.p, top.h)) AS c FROM top LEFT JOIN pend ON top.sid = pend.sid
   )
