@@ -233,6 +233,35 @@ describe('rule evaluation split over two nodes by partition', { skip }, () => {
       assert.deepEqual(shape(got.items), shape(want.items), `tenant ${t.id}`)
     }
 
+    // a machine registers new points: only the node holding the tenant's partition expands the
+    // tenant's templates (the other reloads the rules it writes)
+    const [first] = tenants
+    assert.ok(first !== undefined)
+    await a.rules.putTemplate(
+      first.id,
+      {
+        id: 'press-hot',
+        equipmentType: 'press',
+        variables: ['temp'],
+        rules: [{ id: 'hot', kind: 'limit', point: 'temp', h: 80, priority: 'high' }],
+      },
+      'test',
+    )
+    await until(
+      async () => (await b.rules.listTemplates(first.id)).length === 1,
+      'node b to load the template',
+    )
+    const refreshesBefore = [a.rules.stats().templateRefreshes, b.rules.stats().templateRefreshes]
+    await b.bus.publish(Subjects.pointRegistered, { tenant: first.id, device: 'press', points: [] })
+    const owner = a.leases.holds(partitionOf(first.id, P)) ? a : b
+    const other = owner === a ? b : a
+    await until(
+      () => owner.rules.stats().templateRefreshes > refreshesBefore[owner === a ? 0 : 1]!,
+      'the owner to expand the templates',
+    )
+    await new Promise((r) => setTimeout(r, 500)) // the other's 200 ms debounce would have run by now
+    assert.equal(other.rules.stats().templateRefreshes, refreshesBefore[other === a ? 0 : 1])
+
     // node b stops: node a takes its partitions, reloads their tenants and carries on from the
     // stored alarm states (the alarm is active: the next low value clears it, as on one node)
     await b.leases.close()

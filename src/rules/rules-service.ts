@@ -90,6 +90,8 @@ export interface RulesServiceStats {
   readonly samplesEvaluated: number
   /** alarm transitions another node had already recorded (see commit) */
   readonly transitionConflicts: number
+  /** template expansions started because a machine registered new points */
+  readonly templateRefreshes: number
   /** the rule partitions this node evaluates, and how many there are; null without partitions */
   readonly partitions: { readonly held: readonly number[]; readonly total: number } | null
 }
@@ -270,6 +272,7 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
   const leases = deps.partitions ?? null
   let samplesEvaluated = 0
   let transitionConflicts = 0
+  let templateRefreshes = 0
 
   const partitionOfTenant = (tenant: TenantId): number =>
     leases === null ? 0 : partitionOf(tenant, leases.partitions)
@@ -808,6 +811,7 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
           clearTimeout(refreshTimers.get(data.tenant))
           const t = setTimeout(() => {
             refreshTimers.delete(data.tenant)
+            templateRefreshes++
             service
               .refreshTemplates(data.tenant)
               .catch((err) => log.error('template refresh failed', { error: String(err) }))
@@ -850,6 +854,7 @@ export function createRulesService(deps: RulesServiceDeps): RulesService {
       return {
         samplesEvaluated,
         transitionConflicts,
+        templateRefreshes,
         partitions: leases === null ? null : { held: leases.held(), total: leases.partitions },
       }
     },
