@@ -11,8 +11,8 @@ import {
   type ScratchDatabase,
 } from '../../src/store/series/postgres-scratch.ts'
 import { type NatsCluster, natsServerBinary, startNatsCluster } from '../support/nats-cluster.ts'
-import { eventually, testUscc } from '../support/platform.ts'
-import { adminToken, api, killNode, type Node, startNode } from '../support/ronghe-node.ts'
+import { eventually } from '../support/platform.ts'
+import { adminToken, api, killNode, type Node, startNode, tenantWithDevices } from '../support/ronghe-node.ts'
 import { needService } from '../support/services.ts'
 
 /**
@@ -115,20 +115,9 @@ describe('a cluster: three NATS nodes, two Ronghe nodes, one PostgreSQL', () => 
     if (skip || !nats || !db) return t.skip(skip)
     const [a, b] = nodes as [Node, Node]
     const admin = await adminToken(a)
-    const ten = await api<{ id: string }>(a, 'POST', '/api/tenants', {
-      token: admin,
-      body: { name: '集群测试企业', uscc: testUscc(), industryCode: 'C3360', regionCode: '440600' },
-    })
-    assert.equal(ten.status, 201, JSON.stringify(ten.body))
-    const tenant = ten.body.id
     const keys = Array.from({ length: DEVICES }, (_, i) => `press-${i + 1}`)
+    const tenant = await tenantWithDevices(a, admin, '集群测试企业', keys)
     for (const key of keys) {
-      const d = await api(a, 'POST', '/api/devices', {
-        token: admin,
-        tenant,
-        body: { name: key, key, kind: 'gateway', protocol: 'mqtt' },
-      })
-      assert.equal(d.status, 201, JSON.stringify(d.body))
       const r = await api(a, 'POST', '/api/rules', {
         token: admin,
         tenant,

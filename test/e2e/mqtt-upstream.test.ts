@@ -10,8 +10,8 @@ import {
   type ScratchDatabase,
 } from '../../src/store/series/postgres-scratch.ts'
 import { discardMqttSessions } from '../support/mqtt-sessions.ts'
-import { eventually, testUscc } from '../support/platform.ts'
-import { adminToken, api, killNode, type Node, startNode } from '../support/ronghe-node.ts'
+import { eventually } from '../support/platform.ts'
+import { adminToken, api, killNode, type Node, startNode, tenantWithDevices } from '../support/ronghe-node.ts'
 import { needService, tcpReachable } from '../support/services.ts'
 
 /**
@@ -83,21 +83,8 @@ describe('two Ronghe nodes on one shared subscription of an external MQTT broker
     const pub = publisher
     const [a, b] = nodes as [Node, Node]
     const admin = await adminToken(a)
-    const ten = await api<{ id: string }>(a, 'POST', '/api/tenants', {
-      token: admin,
-      body: { name: '外部代理集群测试企业', uscc: testUscc(), industryCode: 'C3360', regionCode: '440600' },
-    })
-    assert.equal(ten.status, 201, JSON.stringify(ten.body))
-    const tenant = ten.body.id
     const keys = Array.from({ length: DEVICES }, (_, i) => `cnc-${i + 1}`)
-    for (const key of keys) {
-      const d = await api(a, 'POST', '/api/devices', {
-        token: admin,
-        tenant,
-        body: { name: key, key, kind: 'gateway', protocol: 'mqtt' },
-      })
-      assert.equal(d.status, 201, JSON.stringify(d.body))
-    }
+    const tenant = await tenantWithDevices(a, admin, '外部代理集群测试企业', keys)
 
     const sql = new pg.Client({ connectionString: db.url })
     await sql.connect()

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './nats-cluster.ts'
-import { ADMIN_PASSWORD, eventually } from './platform.ts'
+import { ADMIN_PASSWORD, eventually, testUscc } from './platform.ts'
 
 /**
  * A Ronghe node as a child process (`ronghe start` through tsx), for cluster tests and benchmarks:
@@ -101,4 +101,30 @@ export async function adminToken(n: Node): Promise<string> {
     30_000,
     `node ${n.name}: the platform admin`,
   )
+}
+
+/**
+ * A new enterprise (region 440600) with one MQTT gateway device per key, through node `n`'s API;
+ * fails the test on any refusal. Returns the tenant id.
+ */
+export async function tenantWithDevices(
+  n: Node,
+  admin: string,
+  name: string,
+  keys: readonly string[],
+): Promise<string> {
+  const ten = await api<{ id: string }>(n, 'POST', '/api/tenants', {
+    token: admin,
+    body: { name, uscc: testUscc(), industryCode: 'C3360', regionCode: '440600' },
+  })
+  if (ten.status !== 201) throw new Error(`tenant not created: ${ten.status} ${JSON.stringify(ten.body)}`)
+  for (const key of keys) {
+    const d = await api(n, 'POST', '/api/devices', {
+      token: admin,
+      tenant: ten.body.id,
+      body: { name: key, key, kind: 'gateway', protocol: 'mqtt' },
+    })
+    if (d.status !== 201) throw new Error(`device ${key} not created: ${d.status} ${JSON.stringify(d.body)}`)
+  }
+  return ten.body.id
 }
